@@ -1,0 +1,1 @@
+"""Low-light assessment and enhancement. A library: never imports Django."""

@@ -1,0 +1,1 @@
+"""Face models for the platform: detectors, verifiers, metrics. Never imports Django."""

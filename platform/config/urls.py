@@ -1,0 +1,31 @@
+"""Top-level URLs. Each app owns ``urls.py`` (pages) and ``api_urls.py`` (API v1)."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("facecommons.accounts.api_urls")),
+    path("", include("facecommons.contributions.api_urls")),
+    path("", include("facecommons.pipeline.api_urls")),
+    path("", include("facecommons.moderation.api_urls")),
+    path("", include("facecommons.releases.api_urls")),
+    path("", include("facecommons.evaluation.api_urls")),
+    path("", include("facecommons.rewards.api_urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/", include(api_v1)),
+    path("", include("facecommons.common.urls")),
+    path("", include("facecommons.accounts.urls")),
+    path("", include("facecommons.contributions.urls")),
+    path("", include("facecommons.pipeline.urls")),
+    path("moderation/", include("facecommons.moderation.urls")),
+    path("", include("facecommons.releases.urls")),
+    path("", include("facecommons.evaluation.urls")),
+    path("", include("facecommons.rewards.urls")),
+]

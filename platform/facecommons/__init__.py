@@ -1,0 +1,1 @@
+"""Face Commons: the Django apps of the platform."""

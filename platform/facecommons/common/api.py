@@ -1,0 +1,62 @@
+"""API conventions: every error is ``{"error": {"code", "message", "fields"?}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class ApiError(exceptions.APIException):
+    """An error with an explicit status, machine code and human message."""
+
+    def __init__(self, message: str, *, code: str = "invalid", status_code: int = 400,
+                 fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.message = message
+        self.fields = fields
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+    return {}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApiError):
+        body: dict[str, Any] = {"code": exc.error_code, "message": exc.message}
+        if exc.fields:
+            body["fields"] = exc.fields
+        return Response({"error": body}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        return Response({"error": {"code": "not_found", "message": "Not found."}}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        if isinstance(exc.detail, list):
+            message = " ".join(str(m) for m in exc.detail)
+        else:
+            message = "; ".join(f"{k}: {' '.join(v)}" if k != "non_field_errors" else " ".join(v)
+                                for k, v in fields.items()) or "Invalid input."
+        body = {"code": "invalid", "message": message}
+        if fields:
+            body["fields"] = fields
+    else:
+        detail = getattr(exc, "detail", str(exc))
+        code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+        body = {"code": str(code), "message": str(detail)}
+    response.data = {"error": body}
+    return response

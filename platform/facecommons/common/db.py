@@ -1,0 +1,58 @@
+"""Database helpers: the one retry helper for serialization failures.
+
+CockroachDB runs every transaction SERIALIZABLE and asks the client to retry on SQLSTATE
+40001; PostgreSQL does the same under SERIALIZABLE, and reports deadlocks as 40P01. Writes
+that can conflict (consensus decisions, leases, payout rounds, status transitions) run
+through :func:`run_in_transaction`, which retries the whole transaction with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import DatabaseError, OperationalError, connections, transaction
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for serialization failures and deadlocks (and SQLite's 'database is locked')."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+        if sqlstate in RETRYABLE_SQLSTATES:
+            return True
+        if isinstance(cause, OperationalError) and "database is locked" in str(cause):
+            return True
+        cause = cause.__cause__
+    return False
+
+
+def run_in_transaction(fn: Callable[[], T], *, using: str = "default", attempts: int = 8,
+                       base_delay: float = 0.01, max_delay: float = 0.5) -> T:
+    """Run ``fn`` in its own atomic block, retrying the whole block on a serialization failure.
+
+    Precondition: not called inside an outer ``atomic`` block on the same connection (a retry
+    cannot restart an outer transaction); it raises ``RuntimeError`` if it is.
+    """
+    conn = connections[using]
+    if conn.in_atomic_block:
+        raise RuntimeError("run_in_transaction must own the transaction; it was called inside atomic().")
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic(using=using):
+                return fn()
+        except DatabaseError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            delay = min(max_delay, base_delay * 2 ** (attempt - 1)) * (0.5 + random.random())
+            logger.info("retrying transaction after serialization failure (attempt %d): %s", attempt, exc)
+            time.sleep(delay)
+    raise AssertionError("unreachable")

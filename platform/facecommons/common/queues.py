@@ -1,0 +1,25 @@
+"""Celery queue names, in one place (as PostHog does), and the routing of tasks to them."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Queue(str, Enum):
+    INGEST = "ingest"  # per-photo pipeline: fast, latency-sensitive
+    EVALUATION = "evaluation"  # bias re-evaluation chunks: CPU-heavy, long
+    RELEASES = "releases"  # snapshot builds: I/O-heavy, longest
+    DEFAULT = "default"  # housekeeping (reconciler, mail, payouts)
+
+
+ALL_QUEUES = [q.value for q in Queue]
+
+
+def task_routes() -> dict[str, dict[str, str]]:
+    """Route by module: each app's tasks go to the queue that suits their cost."""
+    return {
+        "facecommons.pipeline.tasks.*": {"queue": Queue.INGEST.value},
+        "facecommons.evaluation.tasks.*": {"queue": Queue.EVALUATION.value},
+        "facecommons.releases.tasks.*": {"queue": Queue.RELEASES.value},
+        "*": {"queue": Queue.DEFAULT.value},
+    }

@@ -1,0 +1,95 @@
+"""Shared fixtures. Real database (SQLite or PostgreSQL per DATABASE_URL), no mocks of it."""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+for p in (ROOT / "platform", ROOT):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., object]:
+    """make_user(role="contributor", email=None, consent=True) -> a verified, active user."""
+    from facecommons.accounts.services import account_create, consent_accept, consent_current
+
+    counter = {"n": 0}
+
+    def _make(role: str = "contributor", email: str | None = None, consent: bool = True):
+        counter["n"] += 1
+        user = account_create(email=email or f"{role}{counter['n']}@example.org", password=PASSWORD, role=role)
+        if consent:
+            consent_accept(user=user, version=consent_current().version, adult=True)
+        return user
+
+    return _make
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def client_for() -> Callable[[object], object]:
+    """client_for(user) -> an APIClient authenticated with the user's token."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def _client(user):
+        c = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return c
+
+    return _client
+
+
+def _jpeg(img, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=92, **kw)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def astronaut_image():
+    """scikit-image's astronaut (public domain): a real face photo, as a PIL image."""
+    from PIL import Image
+    from skimage import data
+
+    return Image.fromarray(data.astronaut())
+
+
+@pytest.fixture
+def astronaut_jpeg(astronaut_image) -> bytes:
+    return _jpeg(astronaut_image)
+
+
+@pytest.fixture
+def unique_face_jpeg(astronaut_image) -> Callable[[int], bytes]:
+    """unique_face_jpeg(i) -> a distinct (different SHA-256) astronaut JPEG."""
+    from PIL import ImageDraw
+
+    def _make(i: int) -> bytes:
+        img = astronaut_image.copy()
+        d = ImageDraw.Draw(img)
+        d.rectangle([0, 0, 20 + i % 200, 6], fill=(i * 37 % 256, i * 91 % 256, i * 13 % 256))
+        return _jpeg(img)
+
+    return _make
