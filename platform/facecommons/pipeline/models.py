@@ -1,1 +1,37 @@
+"""What the worker pipeline found for a contribution."""
 
+from __future__ import annotations
+
+from django.db import models
+
+from facecommons.contributions.models import Contribution
+
+
+class PhotoAnalysis(models.Model):
+    """One row per contribution, rewritten in place by the (idempotent) pipeline task.
+
+    ``detections_*`` are lists of ``ml.detectors.Detection.as_dict()`` in the coordinates of the
+    stored original (full resolution). ``face`` is the validated face (box, landmarks, score)
+    that the verdict accepted, or empty.
+    """
+
+    contribution = models.OneToOneField(Contribution, on_delete=models.CASCADE, related_name="analysis",
+                                        primary_key=True)
+    lowlight = models.JSONField(default=dict, help_text="enhancement.assess() report: is_low_light, mean, p95, ...")
+    enhanced = models.BooleanField(default=False)
+    enhancer_id = models.CharField(max_length=40, blank=True)
+    enhancer_version = models.CharField(max_length=40, blank=True)
+    detector_id = models.CharField(max_length=40, blank=True)
+    detector_version = models.CharField(max_length=40, blank=True)
+    detections_original = models.JSONField(default=list)
+    detections_enhanced = models.JSONField(default=list)
+    face = models.JSONField(default=dict, blank=True)
+    sharpness = models.FloatField(null=True, blank=True, help_text="variance of the Laplacian on the face")
+    verdict_code = models.CharField(max_length=40, blank=True, help_text="'ok' or a rejection reason code")
+    timings_ms = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"analysis of {self.contribution_id}: {self.verdict_code or 'pending'}"
