@@ -40,10 +40,11 @@ def test_production_settings_refuse_to_start_without_a_secret(monkeypatch):
 
     monkeypatch.delenv("DJANGO_SECRET_KEY", raising=False)
     monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "example.org")
-    import config.settings.production as prod
+    import sys
 
+    sys.modules.pop("config.settings.production", None)
     try:
-        importlib.reload(prod)
+        importlib.import_module("config.settings.production")
     except ImproperlyConfigured as exc:
         assert "DJANGO_SECRET_KEY" in str(exc)
     else:
