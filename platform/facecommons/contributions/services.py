@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import IO, Any, TypeVar
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
-from facecommons.common.storage import storage_delete
-from facecommons.contributions.models import Contribution, ContributionStatus
-from facecommons.contributions.signals import contribution_removed, contribution_status_changed
+from facecommons.common.conf import setting
+from facecommons.common.db import run_in_transaction
+from facecommons.common.models import AuditEvent
+from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
+from facecommons.contributions.models import (
+    Contribution,
+    ContributionFile,
+    ContributionStatus,
+    FileVariant,
+    TaxonomyVersion,
+)
+from facecommons.contributions.signals import (
+    contribution_received,
+    contribution_removed,
+    contribution_status_changed,
+)
+from facecommons.contributions.upload import UploadRejected, normalise_upload
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 S = ContributionStatus
 
@@ -78,3 +100,203 @@ def contribution_delete(*, contribution: Contribution, actor: Any | None = None,
                      before={"status": contribution.status}, after={})
         contribution.delete()
         transaction.on_commit(lambda: storage_delete(*keys))
+
+
+# --- upload, categories -------------------------------------------------------------------
+
+class ContributionRefused(UploadRejected):
+    """A refusal that is not about the file itself (consent, quota, duplicate, not editable).
+
+    Subclass of :class:`UploadRejected`, so callers catch one type and answer ``status``.
+    """
+
+
+EDITABLE_STATUSES = {S.RECEIVED, S.PROCESSING, S.AWAITING_REVIEW}
+FREE_TEXT_MAX = 100
+UPLOAD_ACTION = "uploaded"
+
+
+def atomic_write(fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a transaction; retried on serialization failures when we own it.
+
+    Inside an outer ``atomic`` (a caller's transaction, or a test) the retry helper cannot
+    restart the outer block, so ``fn`` runs in a savepoint and a conflict propagates.
+    """
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return fn()
+    return run_in_transaction(fn)
+
+
+def categories_validate(*, categories: Any, free_text: Any | None,
+                        taxonomy: TaxonomyVersion) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check declared categories against ``taxonomy``; return (categories, free_text), cleaned.
+
+    Raises ``ValidationError`` with a message per category key.
+    """
+    errors: dict[str, list[str]] = {}
+    if not isinstance(categories, dict):
+        raise ValidationError({"categories": ["Categories must be an object of category → value(s)."]})
+    if free_text is None:
+        free_text = {}
+    if not isinstance(free_text, dict):
+        raise ValidationError({"free_text": ["Free text must be an object of category → text."]})
+    cats = {c.key: c for c in taxonomy.categories.all()}
+    for key in categories:
+        if key not in cats:
+            errors.setdefault(str(key)[:40], []).append(f"Unknown category '{str(key)[:40]}'.")
+    clean: dict[str, Any] = {}
+    clean_text: dict[str, str] = {}
+    for key, cat in cats.items():
+        values = {v.key: v for v in cat.values.all()}
+        raw = categories.get(key)
+        if raw is None or raw == "" or raw == []:
+            if cat.required:
+                errors.setdefault(key, []).append(f"Please choose {'one or more values' if cat.multiple else 'a value'} "
+                                                  f"for {cat.label.lower()}.")
+            continue
+        if cat.multiple:
+            chosen = [raw] if isinstance(raw, str) else raw
+            if not isinstance(chosen, list) or not all(isinstance(v, str) for v in chosen):
+                errors.setdefault(key, []).append(f"{cat.label}: give a list of value keys.")
+                continue
+            chosen = list(dict.fromkeys(chosen))
+        else:
+            if isinstance(raw, list) and len(raw) == 1:
+                raw = raw[0]
+            if not isinstance(raw, str):
+                errors.setdefault(key, []).append(f"{cat.label}: choose exactly one value.")
+                continue
+            chosen = [raw]
+        unknown = [v for v in chosen if v not in values]
+        if unknown:
+            errors.setdefault(key, []).append(f"{cat.label}: unknown value '{unknown[0][:40]}'.")
+            continue
+        exclusive = [v for v in chosen if values[v].exclusive]
+        if exclusive and len(chosen) > 1:
+            errors.setdefault(key, []).append(f"{cat.label}: '{values[exclusive[0]].label}' cannot be combined "
+                                              "with other values.")
+            continue
+        if any(values[v].free_text for v in chosen):
+            text = free_text.get(key)
+            text = " ".join(text.split()) if isinstance(text, str) else ""
+            text = "".join(ch for ch in text if ch.isprintable())
+            if not text:
+                errors.setdefault(key, []).append(f"{cat.label}: please describe in your own words, or choose "
+                                                  "another value.")
+                continue
+            if len(text) > FREE_TEXT_MAX:
+                errors.setdefault(key, []).append(f"{cat.label}: the description must be at most {FREE_TEXT_MAX} "
+                                                  f"characters (it has {len(text)}).")
+                continue
+            clean_text[key] = text
+        clean[key] = chosen if cat.multiple else chosen[0]
+    if errors:
+        raise ValidationError(errors)
+    return clean, clean_text
+
+
+def uploads_in_last_day(owner: Any) -> int:
+    since = timezone.now() - timedelta(days=1)
+    return AuditEvent.objects.filter(actor=owner, action=UPLOAD_ACTION, created_at__gte=since).count()
+
+
+def _duplicate_refusal() -> ContributionRefused:
+    return ContributionRefused("duplicate", "This exact photo has already been uploaded to Face Commons, "
+                                            "so it was not added again.", 409)
+
+
+def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, content_type: str | None,
+                        categories: dict[str, Any], free_text: dict[str, str] | None = None) -> Contribution:
+    """Check, normalise and store one photo with its declared categories; status ``received``.
+
+    Raises ``UploadRejected`` (status 403 consent, 429 quota, 409 duplicate, 400/413/415 the
+    file) or ``ValidationError`` (categories). Atomic: the file is written first, the rows in
+    one transaction; if that fails the file is removed again, unless another row uses it.
+    ``contribution_received`` is sent after commit (the pipeline enqueues processing).
+    """
+    from facecommons.accounts.services import user_has_current_consent
+    from facecommons.contributions.selectors import taxonomy_current
+
+    if not user_has_current_consent(owner):
+        raise ContributionRefused("consent_required", "Please read and accept the current consent "
+                                                      "(and confirm you are 18 or older) before uploading.", 403)
+    limit = int(setting("UPLOADS_PER_DAY", 200))
+    if uploads_in_last_day(owner) >= limit:
+        raise ContributionRefused("rate_limited", f"You have reached the limit of {limit} photos in 24 hours. "
+                                                  "Please try again tomorrow.", 429)
+    taxonomy = taxonomy_current()
+    clean, clean_text = categories_validate(categories=categories, free_text=free_text, taxonomy=taxonomy)
+    img = normalise_upload(fileobj, filename=filename, content_type=content_type)
+    if Contribution.objects.filter(Q(sha256=img.sha256) | Q(source_sha256=img.source_sha256)).exists():
+        raise _duplicate_refusal()
+
+    key = img.storage_key
+    storage = private_storage()
+    wrote = not storage.exists(key)
+    storage_save_bytes(key, img.jpeg)
+
+    def create_rows() -> Contribution:
+        c = Contribution.objects.create(
+            owner=owner, status=S.RECEIVED, taxonomy=taxonomy, categories=clean, categories_free_text=clean_text,
+            sha256=img.sha256, source_sha256=img.source_sha256, phash=img.phash, width=img.width,
+            height=img.height, original_format=img.source_format, original_name=img.name, byte_size=img.byte_size,
+        )
+        ContributionFile.objects.create(contribution=c, variant=FileVariant.ORIGINAL, key=key, sha256=img.sha256,
+                                        content_type="image/jpeg", width=img.width, height=img.height,
+                                        byte_size=img.byte_size)
+        owner.last_declared_categories = clean
+        owner.save(update_fields=["last_declared_categories"])
+        audit_record(actor=owner, action=UPLOAD_ACTION, obj=c,
+                     after={"status": S.RECEIVED, "sha256": img.sha256, "format": img.source_format,
+                            "width": img.width, "height": img.height})
+        cid = str(c.pk)
+
+        def after_commit() -> None:
+            # A concurrent failed upload of the same bytes may have removed the shared file
+            # between our write and our commit: put it back before anyone reads it.
+            if not storage.exists(key):
+                storage_save_bytes(key, img.jpeg)
+            contribution_received.send(sender=Contribution, contribution_id=cid)
+
+        transaction.on_commit(after_commit)
+        return c
+
+    try:
+        return atomic_write(create_rows)
+    except BaseException as exc:
+        if wrote and not ContributionFile.objects.filter(key=key).exists():
+            storage_delete(key)
+        if isinstance(exc, IntegrityError) and Contribution.objects.filter(sha256=img.sha256).exists():
+            raise _duplicate_refusal() from exc
+        raise
+
+
+def contribution_update_categories(*, contribution: Contribution, categories: dict[str, Any],
+                                   free_text: dict[str, str] | None, actor: Any) -> Contribution:
+    """Change the declared categories while the photo is not yet reviewed (else 409)."""
+    from facecommons.contributions.selectors import taxonomy_current
+
+    taxonomy = taxonomy_current()
+    clean, clean_text = categories_validate(categories=categories, free_text=free_text, taxonomy=taxonomy)
+
+    def update() -> Contribution:
+        c = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        if c.status not in EDITABLE_STATUSES:
+            raise ContributionRefused(
+                "not_editable", f"This photo has already been reviewed ({c.get_status_display().lower()}), "
+                                "so its categories can no longer be changed.", 409)
+        before = {"categories": c.categories, "free_text": c.categories_free_text, "taxonomy": c.taxonomy.version}
+        c.categories, c.categories_free_text, c.taxonomy = clean, clean_text, taxonomy
+        c.save(update_fields=["categories", "categories_free_text", "taxonomy", "updated_at"])
+        audit_record(actor=actor, action="categories_updated", obj=c, before=before,
+                     after={"categories": clean, "free_text": clean_text, "taxonomy": taxonomy.version})
+        if actor is not None and getattr(actor, "pk", None) == c.owner_id:
+            c.owner.last_declared_categories = clean
+            c.owner.save(update_fields=["last_declared_categories"])
+        return c
+
+    updated = atomic_write(update)
+    for field in ("categories", "categories_free_text", "taxonomy", "taxonomy_id", "updated_at"):
+        setattr(contribution, field, getattr(updated, field))
+    return contribution

@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from facecommons.contributions import views_image
+
+urlpatterns: list = [
+    path("my/photos/<uuid:contribution_id>/image/", views_image.contribution_image_page, name="contribution-image"),
+]
