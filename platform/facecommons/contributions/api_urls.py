@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from facecommons.contributions import api
+
+urlpatterns: list = [
+    path("taxonomy/", api.TaxonomyApi.as_view(), name="api-taxonomy"),
+    path("contributions/", api.ContributionListApi.as_view(), name="api-contributions"),
+    path("contributions/<uuid:pk>/", api.ContributionDetailApi.as_view(), name="api-contribution"),
+    path("contributions/<uuid:pk>/image/", api.ContributionImageApi.as_view(), name="api-contribution-image"),
+]

@@ -1,0 +1,140 @@
+"""Accounts API v1: token, consent, export and withdrawal."""
+
+from __future__ import annotations
+
+from django.contrib.auth import logout
+from django.core.exceptions import ValidationError
+from django.http import FileResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from facecommons.accounts.models import ConsentAcceptance
+from facecommons.accounts.serializers import (
+    ConsentAcceptedSerializer,
+    ConsentAcceptSerializer,
+    ConsentSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    WithdrawSerializer,
+)
+from facecommons.accounts.services import account_export, account_withdraw, consent_accept, consent_current
+from facecommons.common.api import ApiError
+from facecommons.common.audit import audit_record
+
+ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"?}}')
+
+
+def _bad_credentials() -> ApiError:
+    return ApiError("The email address or password is not correct.", code="invalid_credentials")
+
+
+class TokenApi(APIView):
+    """Exchange email and password for an API token (``Authorization: Token <token>``).
+
+    Goes through allauth's adapter, so failed attempts count against the same lockout as the
+    web login (ACCOUNT_RATE_LIMITS["login_failed"], kept in the cache).
+    """
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer, 400: ERROR, 429: ERROR},
+                   summary="Get an API token", auth=[])
+    def post(self, request: Request) -> Response:
+        from allauth.account.adapter import get_adapter
+        from allauth.account.models import EmailAddress
+
+        ser = TokenRequestSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        email = ser.validated_data["email"].strip().lower()
+        password = ser.validated_data["password"]
+        try:
+            user = get_adapter(request._request).authenticate(request._request, email=email, password=password)
+        except ValidationError as exc:
+            if getattr(exc, "code", "") == "too_many_login_attempts":
+                raise ApiError("Too many failed sign-in attempts. Please wait a few minutes and try again.",
+                               code="too_many_attempts", status_code=429) from exc
+            raise _bad_credentials() from exc
+        # allauth may hand back an inactive user (to explain the refusal): never a token for it.
+        if user is None or not user.is_active or user.withdrawn_at is not None:
+            raise _bad_credentials()
+        if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+            raise ApiError("Please verify your email address first: follow the link we sent you.",
+                           code="email_unverified")
+        token, _ = Token.objects.get_or_create(user=user)
+        audit_record(actor=user, action="api_token_issued", obj=user)
+        return Response({"token": token.key})
+
+
+class ConsentApi(APIView):
+    def get_permissions(self):  # type: ignore[no-untyped-def]
+        return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
+
+    @extend_schema(responses=ConsentSerializer, summary="The current consent text and whether you accepted it")
+    def get(self, request: Request) -> Response:
+        current = consent_current()
+        acceptance = None
+        if current is not None and request.user.is_authenticated:
+            acceptance = ConsentAcceptance.objects.filter(user=request.user, version=current, adult_confirmed=True,
+                                                          withdrawn_at__isnull=True).first()
+        return Response({
+            "version": current.version if current else None,
+            "title": current.title if current else "",
+            "text": current.text if current else "",
+            "published_at": current.published_at if current else None,
+            "accepted": acceptance is not None,
+            "accepted_at": acceptance.accepted_at if acceptance else None,
+        })
+
+    @extend_schema(request=ConsentAcceptSerializer, responses={201: ConsentAcceptedSerializer, 400: ERROR},
+                   summary="Accept the current consent (and confirm you are 18 or older)")
+    def post(self, request: Request) -> Response:
+        ser = ConsentAcceptSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        try:
+            acceptance = consent_accept(user=request.user, version=ser.validated_data["version"],
+                                        adult=ser.validated_data["adult"])
+        except ValueError as exc:
+            raise ApiError(str(exc), code="consent_invalid") from exc
+        audit_record(actor=request.user, action="consent_accepted", obj=acceptance,
+                     after={"version": acceptance.version.version})
+        return Response({"version": acceptance.version.version, "accepted_at": acceptance.accepted_at,
+                         "adult_confirmed": acceptance.adult_confirmed}, status=status.HTTP_201_CREATED)
+
+
+class ExportApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY},
+                   summary="Download a zip of your photos and everything recorded about you")
+    def get(self, request: Request) -> FileResponse:
+        archive = account_export(user=request.user)
+        name = f"facecommons-export-{timezone.now():%Y%m%d}.zip"
+        resp = FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")
+        resp["Cache-Control"] = "private, no-store"
+        return resp
+
+
+class WithdrawApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=WithdrawSerializer, responses={200: OpenApiTypes.OBJECT, 400: ERROR},
+                   summary="Withdraw consent: delete every photo and derived file and close the account")
+    def post(self, request: Request) -> Response:
+        ser = WithdrawSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        if ser.validated_data["confirm"] is not True:
+            raise ApiError("Send {\"confirm\": true} to withdraw; this deletes everything and cannot be undone.",
+                           code="confirmation_required", fields={"confirm": ["Must be true."]})
+        account_withdraw(user=request.user)
+        if getattr(request._request, "session", None) is not None:
+            logout(request._request)
+        return Response({"withdrawn": True, "message": "Your photos and derived files have been deleted and your "
+                                                       "account is closed."})

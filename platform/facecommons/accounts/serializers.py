@@ -1,0 +1,39 @@
+"""Serializers of the accounts API (input shapes and documentation)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ConsentSerializer(serializers.Serializer):
+    version = serializers.IntegerField(allow_null=True)
+    title = serializers.CharField()
+    text = serializers.CharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    accepted = serializers.BooleanField()
+    accepted_at = serializers.DateTimeField(allow_null=True)
+
+
+class ConsentAcceptSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    adult = serializers.BooleanField(help_text="I confirm that I am 18 or older.")
+
+
+class ConsentAcceptedSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    accepted_at = serializers.DateTimeField()
+    adult_confirmed = serializers.BooleanField()
+
+
+class WithdrawSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(help_text="Must be true: every photo and derived file is deleted and the "
+                                                 "account is closed. This cannot be undone.")

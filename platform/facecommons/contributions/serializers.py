@@ -1,0 +1,115 @@
+"""Serializers of the contributions API: thin, output-only for contributions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from facecommons.contributions.models import Contribution
+
+
+class RejectionReasonSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ContributionSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    free_text = serializers.JSONField(source="categories_free_text", read_only=True)
+    taxonomy_version = serializers.IntegerField(source="taxonomy.version", read_only=True)
+    rejection_reason = serializers.SerializerMethodField()
+    images = serializers.SerializerMethodField()
+    editable = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Contribution
+        fields = ["id", "status", "status_label", "categories", "free_text", "corrected_categories",
+                  "taxonomy_version", "created_at", "status_changed_at", "rejection_reason", "width", "height",
+                  "original_name", "images", "editable"]
+        read_only_fields = fields
+
+    @extend_schema_field(RejectionReasonSerializer(allow_null=True))
+    def get_rejection_reason(self, obj: Contribution) -> dict[str, str] | None:
+        if obj.status != "rejected" and not obj.rejection_code:
+            return None
+        return {"code": obj.rejection_code, "message": obj.rejection_message}
+
+    @extend_schema_field(serializers.DictField(child=serializers.URLField()))
+    def get_images(self, obj: Contribution) -> dict[str, str]:
+        """variant -> URL of the permission-checked image endpoint, for each stored variant."""
+        request = self.context.get("request")
+        base = reverse("api-contribution-image", kwargs={"pk": obj.pk})
+        out = {}
+        for f in obj.files.all():
+            url = f"{base}?variant={f.variant}"
+            out[f.variant] = request.build_absolute_uri(url) if request is not None else url
+        return out
+
+    def get_editable(self, obj: Contribution) -> bool:
+        from facecommons.contributions.services import EDITABLE_STATUSES
+
+        return obj.status in EDITABLE_STATUSES
+
+
+class ContributionUploadSerializer(serializers.Serializer):
+    """The multipart upload (documentation and first-level shape checks)."""
+
+    image = serializers.FileField(help_text="JPEG, PNG, WebP or HEIC; at most 25 MB and 50 megapixels, "
+                                            "short side at least 256 px.")
+    categories = serializers.JSONField(help_text='JSON object: category key -> value key, or list of value keys '
+                                                 '(e.g. {"age_range": "25_34", "ethnicity": ["black"]}).')
+    free_text = serializers.JSONField(required=False, help_text="JSON object: category key -> self-described text "
+                                                               "(for values that allow it), at most 100 characters.")
+
+
+class ContributionUpdateSerializer(serializers.Serializer):
+    categories = serializers.JSONField(required=False, help_text="Category changes (merged with the current ones).")
+    free_text = serializers.JSONField(required=False)
+
+
+class TaxonomyValueSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    swatch = serializers.CharField(required=False)
+    free_text = serializers.BooleanField(required=False)
+    exclusive = serializers.BooleanField(required=False)
+
+
+class TaxonomyCategorySerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    help_text = serializers.CharField()
+    multiple = serializers.BooleanField()
+    required = serializers.BooleanField()
+    values = TaxonomyValueSerializer(many=True)
+
+
+class TaxonomySerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    categories = TaxonomyCategorySerializer(many=True)
+
+
+def parse_json_field(value: Any, name: str) -> Any:
+    """Multipart sends JSON objects as strings; JSON bodies send them as objects."""
+    import json
+
+    from facecommons.common.api import ApiError
+
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise ApiError(f"'{name}' must be a JSON object.", code="invalid",
+                           fields={name: [f"Not valid JSON: {exc.msg}."]}) from exc
+        if isinstance(parsed, dict):
+            return parsed
+    raise ApiError(f"'{name}' must be a JSON object.", code="invalid", fields={name: ["Expected a JSON object."]})
