@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from facecommons.rewards import views
+
+urlpatterns = [
+    path("donate/", views.donate, name="donate"),
+    path("rewards/", views.my_rewards, name="rewards-me"),
+    path("rewards/choice/", views.my_rewards_toggle, name="rewards-choice"),
+    path("rewards/multipliers/", views.multipliers, name="rewards-multipliers"),
+]
