@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from facecommons.accounts import views
+
+urlpatterns: list = [
+    path("consent/", views.consent_page, name="consent"),
+    path("account/", views.account_page, name="account"),
+    path("my/export/", views.export_page, name="my-export"),
+    path("my/withdraw/", views.withdraw_page, name="my-withdraw"),
+]

@@ -1,0 +1,139 @@
+"""The contributor's account pages: consent, account overview, API token, export, withdrawal.
+
+Views stay thin: every write goes through ``accounts.services``.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from facecommons.accounts.forms import ConsentForm, WithdrawForm
+from facecommons.accounts.models import ConsentAcceptance
+from facecommons.accounts.roles import ROLE_GROUPS
+from facecommons.accounts.services import (
+    account_export,
+    account_withdraw,
+    consent_accept,
+    consent_current,
+    user_has_current_consent,
+)
+from facecommons.common.audit import audit_record
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return nxt
+    return default
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent_page(request: HttpRequest) -> HttpResponse:
+    current = consent_current()
+    user = request.user
+    has_current = user_has_current_consent(user)  # type: ignore[arg-type]
+    previous = (ConsentAcceptance.objects.filter(user=user, withdrawn_at__isnull=True)
+                .select_related("version").order_by("-version__version").first())
+    needs_new_version = bool(current and not has_current and previous and previous.version_id != current.pk)
+    next_url = _safe_next(request, "/upload/")
+    form = ConsentForm(initial={"version": current.version if current else None})
+    if request.method == "POST":
+        form = ConsentForm(request.POST)
+        if current is None:
+            messages.error(request, "There is no consent text to accept yet. Please come back later.")
+        elif form.is_valid():
+            try:
+                consent_accept(user=user, version=form.cleaned_data["version"],  # type: ignore[arg-type]
+                               adult=form.cleaned_data["adult"])
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Thank you: you accepted consent version {current.version}.")
+                return redirect(next_url)
+    return render(request, "accounts/consent.html", {
+        "consent": current, "form": form, "has_current": has_current, "needs_new_version": needs_new_version,
+        "previous": previous, "next": next_url,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account_page(request: HttpRequest) -> HttpResponse:
+    """Overview: e-mail, roles, consent history, two-factor, API token, export and withdrawal."""
+    from allauth.mfa.models import Authenticator
+    from rest_framework.authtoken.models import Token
+
+    user = request.user
+    new_token = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create_token":
+            # A new token replaces the old one, so a leaked token is revoked by making another.
+            Token.objects.filter(user=user).delete()
+            new_token = Token.objects.create(user=user).key
+            audit_record(actor=user, action="api_token_created", obj=user)
+            messages.success(request, "A new API token was created. Copy it now: it is shown only once.")
+        elif action == "revoke_token":
+            deleted, _ = Token.objects.filter(user=user).delete()
+            if deleted:
+                audit_record(actor=user, action="api_token_revoked", obj=user)
+            messages.success(request, "Your API token was revoked.")
+            return redirect("account")
+        else:
+            messages.error(request, "Unknown action.")
+            return redirect("account")
+    token = Token.objects.filter(user=user).first()
+    roles = [ROLE_GROUPS[g] for g in user.groups.values_list("name", flat=True) if g in ROLE_GROUPS]
+    if user.is_superuser and "Admin" not in roles:
+        roles.append("Admin")
+    current = consent_current()
+    return render(request, "accounts/account.html", {
+        "roles": roles,
+        "consents": ConsentAcceptance.objects.filter(user=user).select_related("version").order_by("-accepted_at"),
+        "current_consent": current,
+        "has_current_consent": user_has_current_consent(user),  # type: ignore[arg-type]
+        "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
+        "token": token, "new_token": new_token,
+    })
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def export_page(request: HttpRequest) -> HttpResponse:
+    """GET explains; POST streams the zip (a POST so that a link or prefetch cannot trigger it)."""
+    if request.method == "POST":
+        out = account_export(user=request.user)  # type: ignore[arg-type]
+        name = f"face-commons-export-{timezone.now():%Y%m%d-%H%M%S}.zip"
+        resp = FileResponse(out, as_attachment=True, filename=name, content_type="application/zip")
+        resp["Cache-Control"] = "private, no-store"
+        return resp
+    return render(request, "accounts/export.html", {"photo_count": request.user.contributions.count()})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw_page(request: HttpRequest) -> HttpResponse:
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        account_withdraw(user=request.user)  # type: ignore[arg-type]
+        logout(request)
+        messages.success(request, "Your consent is withdrawn: your photos and derived files are deleted and your "
+                                  "account is closed. Thank you for having taken part.")
+        return redirect("/")
+    return render(request, "accounts/withdraw.html", {
+        "form": form, "photo_count": request.user.contributions.count(),
+    }, status=400 if request.method == "POST" else 200)

@@ -1,0 +1,243 @@
+"""Contributor pages: upload, My photos (list, live status, detail, edit, delete).
+
+The upload page sends each file to ``POST /api/v1/contributions/`` from JavaScript (one
+progress bar per file); without JavaScript the same form posts here and is handled by the
+same service. Views stay thin: writes go through ``contributions.services``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from facecommons.accounts.services import consent_current, user_has_current_consent
+from facecommons.contributions.forms import CategoriesForm
+from facecommons.contributions.models import Contribution, ContributionStatus, FileVariant, TaxonomyVersion
+from facecommons.contributions.selectors import (
+    contribution_get_visible,
+    contribution_list_for_owner,
+    taxonomy_current,
+)
+from facecommons.contributions.services import (
+    EDITABLE_STATUSES,
+    contribution_create,
+    contribution_delete,
+    contribution_update_categories,
+)
+from facecommons.contributions.upload import ACCEPTED_LABEL, UploadRejected, max_upload_bytes, min_short_side
+
+ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
+# Statuses after which the pipeline no longer changes anything by itself: polling stops.
+SETTLED = [ContributionStatus.AWAITING_REVIEW, ContributionStatus.APPROVED, ContributionStatus.REJECTED,
+           ContributionStatus.FAILED]
+MAX_FILES_PER_POST = 20
+
+
+# --- presentation helpers -------------------------------------------------------------------
+
+class _TaxonomyLabels:
+    """Labels of every taxonomy version a page shows, loaded once per version."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, dict[str, tuple[str, dict[str, str]]]] = {}
+
+    def of(self, taxonomy_id: int) -> dict[str, tuple[str, dict[str, str]]]:
+        if taxonomy_id not in self._cache:
+            tax = TaxonomyVersion.objects.prefetch_related("categories__values").get(pk=taxonomy_id)
+            self._cache[taxonomy_id] = {
+                c.key: (c.label, {v.key: v.label for v in c.values.all()})
+                for c in sorted(tax.categories.all(), key=lambda c: (c.order, c.id))
+            }
+        return self._cache[taxonomy_id]
+
+
+def _label_list(values: Any, labels: dict[str, str]) -> str:
+    items = values if isinstance(values, list) else [values]
+    return ", ".join(labels.get(str(v), str(v)) for v in items if v not in (None, ""))
+
+
+def category_rows(c: Contribution, labels: _TaxonomyLabels) -> list[dict[str, str]]:
+    """One row per category: declared label(s), free text, and any moderator correction."""
+    rows = []
+    for key, (label, value_labels) in labels.of(c.taxonomy_id).items():
+        declared = _label_list(c.categories.get(key), value_labels) if key in c.categories else ""
+        text = (c.categories_free_text or {}).get(key, "")
+        if text:
+            declared = f"{declared} ({text})" if declared else text
+        corrected = ""
+        if key in (c.corrected_categories or {}) and c.corrected_categories[key] != c.categories.get(key):
+            corrected = _label_list(c.corrected_categories[key], value_labels) or "(removed)"
+        rows.append({"key": key, "label": label, "declared": declared or "—", "corrected": corrected})
+    return rows
+
+
+def _image_url(c: Contribution, variant: str) -> str:
+    return reverse("contribution-image", args=[c.pk]) + f"?variant={variant}"
+
+
+def _thumb_url(c: Contribution) -> str:
+    """The thumbnail once the pipeline made it, the original until then."""
+    variants = {f.variant for f in c.files.all()}
+    return _image_url(c, FileVariant.THUMBNAIL if FileVariant.THUMBNAIL in variants else FileVariant.ORIGINAL)
+
+
+def photo_status(c: Contribution) -> dict[str, Any]:
+    """What the pages show (and poll) about a photo's status."""
+    reason = ""
+    if c.status == ContributionStatus.REJECTED:
+        reason = c.rejection_message or c.rejection_code.replace("_", " ")
+    elif c.status == ContributionStatus.FAILED:
+        reason = "Something went wrong while processing this photo. We will retry or look into it."
+    return {
+        "id": str(c.pk), "status": c.status, "status_label": c.get_status_display(), "reason": reason,
+        "settled": c.status in SETTLED, "editable": c.status in EDITABLE_STATUSES, "thumb_url": _thumb_url(c),
+    }
+
+
+def _require_consent(request: HttpRequest, next_url: str) -> HttpResponse | None:
+    if user_has_current_consent(request.user):  # type: ignore[arg-type]
+        return None
+    if consent_current() is None:
+        messages.error(request, "Uploads are not open yet: there is no consent text to accept.")
+    else:
+        messages.info(request, "Before you upload, please read and accept the current consent and confirm "
+                               "that you are 18 or older.")
+    return redirect(f"{reverse('consent')}?next={next_url}")
+
+
+# --- upload ---------------------------------------------------------------------------------
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def upload_page(request: HttpRequest) -> HttpResponse:
+    needs = _require_consent(request, reverse("upload"))
+    if needs is not None:
+        return needs
+    taxonomy = taxonomy_current()
+    user: Any = request.user
+    last = user.last_declared_categories or {}
+    form = CategoriesForm(taxonomy, request.POST or None, initial_categories=last)
+    status = 200
+    if request.method == "POST":
+        # The no-JavaScript path: the whole form with every selected file in one request.
+        files = request.FILES.getlist("image") + request.FILES.getlist("camera")
+        if not files:
+            form.is_valid()
+            form.add_error(None, "Please choose at least one photo to upload.")
+            status = 400
+        elif len(files) > MAX_FILES_PER_POST:
+            form.add_error(None, f"Please upload at most {MAX_FILES_PER_POST} photos at a time.")
+            status = 400
+        elif form.is_valid():
+            created = 0
+            for f in files:
+                try:
+                    contribution_create(owner=user, fileobj=f, filename=f.name or "", content_type=f.content_type,
+                                        categories=form.cleaned_categories, free_text=form.cleaned_free_text)
+                    created += 1
+                except UploadRejected as exc:
+                    messages.error(request, f"{f.name}: {exc.message}")
+                except ValidationError as exc:
+                    messages.error(request, f"{f.name}: {' '.join(exc.messages)}")
+            if created:
+                messages.success(request, f"{created} photo{'s' if created != 1 else ''} received. "
+                                          "You can follow the progress here.")
+                return redirect("my-photos")
+            status = 400
+        else:
+            status = 400
+    return render(request, "contributions/upload.html", {
+        "form": form, "specs": form.specs(), "taxonomy": taxonomy, "accept": ACCEPT,
+        "accepted_label": ACCEPTED_LABEL, "max_bytes": max_upload_bytes(), "max_mb": max_upload_bytes() // (1024 * 1024),
+        "min_side": min_short_side(), "settled": [s.value for s in SETTLED],
+    }, status=status)
+
+
+# --- my photos ------------------------------------------------------------------------------
+
+@login_required
+@never_cache
+@require_GET
+def photos_page(request: HttpRequest) -> HttpResponse:
+    labels = _TaxonomyLabels()
+    photos = [{"c": c, "rows": category_rows(c, labels), **photo_status(c)}
+              for c in contribution_list_for_owner(owner=request.user).select_related("taxonomy")]
+    return render(request, "contributions/photos.html", {"photos": photos})
+
+
+@login_required
+@never_cache
+@require_GET
+def photos_status(request: HttpRequest) -> JsonResponse:
+    """The own photos' statuses, polled by the My photos page (session authentication)."""
+    items = [photo_status(c) for c in contribution_list_for_owner(owner=request.user)]
+    return JsonResponse({"photos": items, "settled": all(i["settled"] for i in items)})
+
+
+def _visible_or_404(request: HttpRequest, contribution_id: Any) -> Contribution:
+    c = contribution_get_visible(user=request.user, contribution_id=contribution_id)
+    if c is None:
+        raise Http404("No such photo.")
+    return c
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def photo_detail_page(request: HttpRequest, contribution_id: Any) -> HttpResponse:
+    """The owner sees and edits their photo; moderators and admins may look (read-only)."""
+    c = _visible_or_404(request, contribution_id)
+    is_owner = c.owner_id == request.user.pk
+    editable = is_owner and c.status in EDITABLE_STATUSES
+    form = None
+    status = 200
+    if editable:
+        taxonomy = taxonomy_current()
+        form = CategoriesForm(taxonomy, request.POST if request.method == "POST" else None,
+                              initial_categories=c.categories, initial_free_text=c.categories_free_text)
+    if request.method == "POST":
+        if not is_owner:
+            raise Http404("No such photo.")
+        if form is None:
+            messages.error(request, "This photo has already been reviewed, so its categories can no longer change.")
+            return redirect("my-photo", contribution_id=c.pk)
+        if form.is_valid():
+            try:
+                contribution_update_categories(contribution=c, categories=form.cleaned_categories,
+                                               free_text=form.cleaned_free_text, actor=request.user)
+            except UploadRejected as exc:
+                messages.error(request, exc.message)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, "Your categories for this photo were updated.")
+            return redirect("my-photo", contribution_id=c.pk)
+        status = 400
+    labels = _TaxonomyLabels()
+    return render(request, "contributions/photo_detail.html", {
+        "c": c, "is_owner": is_owner, "rows": category_rows(c, labels), "form": form,
+        "specs": form.specs() if form else [], "image_url": _image_url(c, FileVariant.ORIGINAL), **photo_status(c),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def photo_delete(request: HttpRequest, contribution_id: Any) -> HttpResponse:
+    c = _visible_or_404(request, contribution_id)
+    if c.owner_id != request.user.pk:
+        raise Http404("No such photo.")
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, "Please tick the box to confirm that you want to delete this photo.")
+        return redirect("my-photo", contribution_id=c.pk)
+    contribution_delete(contribution=c, actor=request.user, reason="deleted_by_owner")
+    messages.success(request, "The photo and every stored copy of it were deleted.")
+    return redirect("my-photos")

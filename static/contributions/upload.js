@@ -1,0 +1,203 @@
+/* Upload page: pick, capture or drop several photos; each is sent on its own to
+   POST /api/v1/contributions/ (session cookie + CSRF header) with its own progress bar,
+   then its status is polled from GET /api/v1/contributions/{id}/ until it settles. */
+(function () {
+  "use strict";
+  var form = document.getElementById("upload-form");
+  if (!form) return;
+  var apiUrl = form.dataset.apiUrl;
+  var maxBytes = parseInt(form.dataset.maxBytes, 10) || 0;
+  var maxMb = form.dataset.maxMb;
+  var settled = (form.dataset.settled || "").split(",");
+  var list = document.getElementById("file-list");
+  var summary = document.getElementById("upload-summary");
+  var button = document.getElementById("upload-button");
+  var picker = document.getElementById("id_image");
+  var camera = document.getElementById("id_camera");
+  var dropzone = document.getElementById("dropzone");
+  var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+  var queue = [];        // {file, row} waiting for the Upload button
+  var CONCURRENCY = 2;
+  var LABELS = {received: "Received", processing: "Processing", awaiting_review: "Awaiting review",
+                approved: "Approved", rejected: "Rejected", failed: "Failed"};
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function humanSize(n) {
+    return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
+  }
+
+  function addFiles(files) {
+    for (var i = 0; i < files.length; i++) {
+      var f = files[i];
+      var row = el("li", "file-row");
+      row.dataset.state = "queued";
+      var name = el("span", "file-name", f.name || "photo");
+      var size = el("span", "muted small", humanSize(f.size));
+      var bar = el("progress", "file-progress");
+      bar.max = 100; bar.value = 0;
+      bar.setAttribute("aria-label", "Upload progress of " + (f.name || "photo"));
+      var state = el("span", "file-state small", "Ready to upload");
+      var remove = el("button", "link small", "Remove");
+      remove.type = "button";
+      row.appendChild(name); row.appendChild(size); row.appendChild(bar); row.appendChild(state); row.appendChild(remove);
+      list.appendChild(row);
+      var item = {file: f, row: row, bar: bar, state: state};
+      remove.addEventListener("click", (function (it) {
+        return function () { queue.splice(queue.indexOf(it), 1); it.row.remove(); };
+      })(item));
+      if (maxBytes && f.size > maxBytes) {
+        fail(item, "This file is " + humanSize(f.size) + ": at most " + maxMb + " MB per photo.");
+        continue;
+      }
+      queue.push(item);
+    }
+    summary.textContent = queue.length ? queue.length + " photo(s) ready. Check your categories, then press Upload." : "";
+  }
+
+  function fail(item, message) {
+    item.row.dataset.state = "error";
+    item.bar.hidden = true;
+    item.state.textContent = message;
+    item.state.className = "file-state small error";
+    var rm = item.row.querySelector("button");
+    if (rm) rm.remove();
+  }
+
+  function errorMessage(xhr) {
+    try {
+      var body = JSON.parse(xhr.responseText);
+      if (body && body.error) {
+        var msg = body.error.message || "";
+        if (body.error.fields) {
+          var parts = [];
+          Object.keys(body.error.fields).forEach(function (k) { parts.push(body.error.fields[k].join(" ")); });
+          if (parts.length && msg.indexOf(parts[0]) === -1) msg += " " + parts.join(" ");
+        }
+        if (msg) return msg;
+      }
+    } catch (e) { /* not JSON: fall through */ }
+    if (xhr.status === 413) return "The file is too large: at most " + maxMb + " MB per photo.";
+    if (xhr.status === 0) return "The connection was lost. Please try again.";
+    return "The upload failed (HTTP " + xhr.status + "). Please try again.";
+  }
+
+  function setStatus(item, status) {
+    item.row.dataset.status = status;
+    var badge = item.row.querySelector(".badge");
+    if (!badge) {
+      badge = el("span", "badge");
+      item.state.textContent = "";
+      item.state.appendChild(badge);
+    }
+    badge.className = "badge " + status;
+    badge.textContent = LABELS[status] || status;
+  }
+
+  function poll(item, id, delay) {
+    if (settled.indexOf(item.row.dataset.status) !== -1) return;
+    setTimeout(function () {
+      var xhr = new XMLHttpRequest();
+      xhr.open("GET", apiUrl + id + "/");
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.onload = function () {
+        if (xhr.status === 200) {
+          var body = JSON.parse(xhr.responseText);
+          setStatus(item, body.status);
+          if (body.status === "rejected" && body.rejection_reason) {
+            var r = item.row.querySelector(".reason") || item.row.appendChild(el("span", "reason small"));
+            r.textContent = typeof body.rejection_reason === "string" ? body.rejection_reason
+              : (body.rejection_reason.message || body.rejection_reason.code || "");
+          }
+        }
+        if (xhr.status !== 404) poll(item, id, Math.min(delay * 1.5, 10000));
+      };
+      xhr.onerror = function () { poll(item, id, Math.min(delay * 2, 15000)); };
+      xhr.send();
+    }, delay);
+  }
+
+  function uploadOne(item, payload, done) {
+    var data = new FormData();
+    data.append("image", item.file, item.file.name || "photo.jpg");
+    data.append("categories", JSON.stringify(payload.categories));
+    data.append("free_text", JSON.stringify(payload.free_text));
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", apiUrl);
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.setRequestHeader("Accept", "application/json");
+    item.row.dataset.state = "uploading";
+    item.state.textContent = "Uploading…";
+    xhr.upload.onprogress = function (ev) {
+      if (ev.lengthComputable) item.bar.value = Math.round(100 * ev.loaded / ev.total);
+    };
+    xhr.onload = function () {
+      if (xhr.status === 201) {
+        var body = JSON.parse(xhr.responseText);
+        item.bar.value = 100;
+        item.row.dataset.state = "done";
+        item.row.dataset.id = body.id;
+        var link = el("a", "small", "View");
+        link.href = form.dataset.photosUrl + body.id + "/";
+        setStatus(item, body.status);
+        item.row.appendChild(link);
+        poll(item, body.id, 1500);
+        done(true);
+      } else {
+        fail(item, errorMessage(xhr));
+        done(false);
+      }
+    };
+    xhr.onerror = function () { fail(item, errorMessage(xhr)); done(false); };
+    xhr.send(data);
+  }
+
+  function uploadAll(ev) {
+    ev.preventDefault();
+    if (!queue.length) {
+      summary.textContent = "Please choose at least one photo first.";
+      return;
+    }
+    var payload = window.FCCategories.collect(form);
+    var items = queue.splice(0, queue.length);
+    items.forEach(function (it) { var rm = it.row.querySelector("button"); if (rm) rm.remove(); });
+    var ok = 0, bad = 0, next = 0, running = 0;
+    button.disabled = true;
+    summary.textContent = "Uploading " + items.length + " photo(s)…";
+    function pump() {
+      while (running < CONCURRENCY && next < items.length) {
+        running++;
+        uploadOne(items[next++], payload, function (success) {
+          running--;
+          if (success) ok++; else bad++;
+          if (ok + bad === items.length) {
+            button.disabled = false;
+            summary.textContent = ok + " uploaded" + (bad ? ", " + bad + " refused (see the message next to each file)" : "") + ".";
+          } else {
+            pump();
+          }
+        });
+      }
+    }
+    pump();
+  }
+
+  picker.addEventListener("change", function () { addFiles(picker.files); picker.value = ""; });
+  camera.addEventListener("change", function () { addFiles(camera.files); camera.value = ""; });
+  ["dragenter", "dragover"].forEach(function (t) {
+    dropzone.addEventListener(t, function (ev) { ev.preventDefault(); dropzone.classList.add("over"); });
+  });
+  ["dragleave", "drop"].forEach(function (t) {
+    dropzone.addEventListener(t, function (ev) { ev.preventDefault(); dropzone.classList.remove("over"); });
+  });
+  dropzone.addEventListener("drop", function (ev) {
+    if (ev.dataTransfer && ev.dataTransfer.files) addFiles(ev.dataTransfer.files);
+  });
+  form.addEventListener("submit", uploadAll);
+  form.classList.add("js");
+})();
