@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from facecommons.common.conf import setting
-from facecommons.common.db import run_in_transaction
+from facecommons.contributions.services import atomic_write as in_transaction  # noqa: F401  (re-exported: the one helper)
 from facecommons.rewards.models import Account, AccountKind, Entry, Transaction
 
-T = TypeVar("T")
 MAX_AMOUNT_MINOR = 10**13  # 100 billion units: far above any real donation, far below BIGINT
 
 
@@ -22,18 +21,6 @@ class LedgerError(ValueError):
 
 def currency_default() -> str:
     return str(setting("REWARDS_CURRENCY", "EUR")).upper()
-
-
-def in_transaction(fn: Callable[[], T]) -> T:
-    """``run_in_transaction`` when we own the transaction, a savepoint inside an outer one.
-
-    Signal receivers run both ways (on commit, and inside the deletion transaction), and tests
-    run inside a test transaction; a retry is only possible when we own the transaction.
-    """
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return fn()
-    return run_in_transaction(fn)
 
 
 def check_amount(value: Any, *, name: str = "amount_minor", allow_zero: bool = False) -> int:
