@@ -39,6 +39,9 @@ def _configure() -> None:
     conf.task_routes = task_routes()
     conf.task_acks_late = True
     conf.task_reject_on_worker_lost = True
+    # A task that fails or times out is acknowledged (not redelivered forever); the pipeline
+    # records its own failures and its reconciler retries from the database.
+    conf.task_acks_on_failure_or_timeout = True
     conf.worker_prefetch_multiplier = 1
     conf.task_soft_time_limit = 300
     conf.task_time_limit = 360
@@ -59,6 +62,8 @@ def _configure() -> None:
             "data_folder_out": str(broker_dir / "out"),
             "processed_folder": str(broker_dir / "processed"),
             "store_processed": False,
+            # Polling a folder: 0.2 s keeps an upload's verdict within about a second.
+            "polling_interval": 0.2,
         }
     else:
         conf.broker_transport_options = {"visibility_timeout": longest + 600}

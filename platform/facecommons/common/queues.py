@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Queue(str, Enum):
+class Queue(StrEnum):
     INGEST = "ingest"  # per-photo pipeline: fast, latency-sensitive
     EVALUATION = "evaluation"  # bias re-evaluation chunks: CPU-heavy, long
     RELEASES = "releases"  # snapshot builds: I/O-heavy, longest
@@ -18,6 +18,8 @@ ALL_QUEUES = [q.value for q in Queue]
 def task_routes() -> dict[str, dict[str, str]]:
     """Route by module: each app's tasks go to the queue that suits their cost."""
     return {
+        # Housekeeping that lives beside its app's tasks (exact names win over patterns).
+        "facecommons.pipeline.tasks.reconcile_stuck": {"queue": Queue.DEFAULT.value},
         "facecommons.pipeline.tasks.*": {"queue": Queue.INGEST.value},
         "facecommons.evaluation.tasks.*": {"queue": Queue.EVALUATION.value},
         "facecommons.releases.tasks.*": {"queue": Queue.RELEASES.value},

@@ -32,6 +32,15 @@ class PhotoAnalysis(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The claim of the run now working on the contribution: a second run (a redelivered or
+    # duplicate message) leaves it alone until the lease expires, and a run whose claim was
+    # taken over discards its results instead of writing them.
+    claim_token = models.CharField(max_length=32, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    error = models.TextField(blank=True, help_text="the unexpected error of the last failed run, if any")
+
+    class Meta:
+        verbose_name_plural = "photo analyses"
 
     def __str__(self) -> str:
         return f"analysis of {self.contribution_id}: {self.verdict_code or 'pending'}"
