@@ -150,5 +150,6 @@ def user_points_summary(user: Any) -> dict[str, Decimal]:
                          .aggregate(s=Sum("points"))["s"] or Decimal(0))
     unsettled_reversed = (q.filter(Q(kind=PointsEntry.Kind.REVERSAL) & Q(reverses__payout_round__isnull=True))
                           .aggregate(s=Sum("points"))["s"] or Decimal(0))
-    return {"total": credited - reversed_, "since_last_round": unsettled_credits - unsettled_reversed,
-            "this_month": points_this_month(user), "monthly_cap": monthly_cap()}
+    out = {"total": credited - reversed_, "since_last_round": unsettled_credits - unsettled_reversed,
+           "this_month": points_this_month(user), "monthly_cap": monthly_cap()}
+    return {k: Decimal(v).quantize(TWO_PLACES) for k, v in out.items()}
