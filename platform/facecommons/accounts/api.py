@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
@@ -15,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from facecommons.accounts.models import ConsentAcceptance
+from facecommons.accounts.models import ConsentAcceptance, User
 from facecommons.accounts.serializers import (
     ConsentAcceptedSerializer,
     ConsentAcceptSerializer,
@@ -29,6 +31,11 @@ from facecommons.common.api import ApiError
 from facecommons.common.audit import audit_record
 
 ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"?}}')
+
+
+def _user(request: Request) -> User:
+    """The authenticated user (the view's permission class guarantees one)."""
+    return cast(User, request.user)
 
 
 def _bad_credentials() -> ApiError:
@@ -99,7 +106,7 @@ class ConsentApi(APIView):
         ser = ConsentAcceptSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         try:
-            acceptance = consent_accept(user=request.user, version=ser.validated_data["version"],
+            acceptance = consent_accept(user=_user(request), version=ser.validated_data["version"],
                                         adult=ser.validated_data["adult"])
         except ValueError as exc:
             raise ApiError(str(exc), code="consent_invalid") from exc
@@ -115,7 +122,7 @@ class ExportApi(APIView):
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY},
                    summary="Download a zip of your photos and everything recorded about you")
     def get(self, request: Request) -> FileResponse:
-        archive = account_export(user=request.user)
+        archive = account_export(user=_user(request))
         name = f"facecommons-export-{timezone.now():%Y%m%d}.zip"
         resp = FileResponse(archive, as_attachment=True, filename=name, content_type="application/zip")
         resp["Cache-Control"] = "private, no-store"
@@ -133,7 +140,7 @@ class WithdrawApi(APIView):
         if ser.validated_data["confirm"] is not True:
             raise ApiError("Send {\"confirm\": true} to withdraw; this deletes everything and cannot be undone.",
                            code="confirmation_required", fields={"confirm": ["Must be true."]})
-        account_withdraw(user=request.user)
+        account_withdraw(user=_user(request))
         if getattr(request._request, "session", None) is not None:
             logout(request._request)
         return Response({"withdrawn": True, "message": "Your photos and derived files have been deleted and your "

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -82,7 +83,7 @@ class ContributionListApi(APIView):
         status_filter = request.query_params.get("status")
         if status_filter:
             qs = qs.filter(status=status_filter)
-        pagination = api_settings.DEFAULT_PAGINATION_CLASS
+        pagination: Any = api_settings.DEFAULT_PAGINATION_CLASS
         if pagination is not None:
             paginator = pagination()
             page = paginator.paginate_queryset(qs, request, view=self)
@@ -173,5 +174,5 @@ class ContributionImageApi(APIView):
         responses={(200, "image/jpeg"): OpenApiTypes.BINARY, 404: ERROR},
         summary="The image bytes (owner, moderators and admins; 404 for anyone else)",
     )
-    def get(self, request: Request, pk: Any) -> HttpResponse:
+    def get(self, request: Request, pk: Any) -> HttpResponseBase:
         return serve_contribution_image(request, pk, request.query_params.get("variant"))

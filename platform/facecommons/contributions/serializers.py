@@ -70,9 +70,11 @@ class ContributionUpdateSerializer(serializers.Serializer):
     free_text = serializers.JSONField(required=False)
 
 
+# Documentation-only serializers. Their fields "label", "help_text" and "required" shadow
+# attributes of DRF's Field class for the type checker only (the metaclass takes them out).
 class TaxonomyValueSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     swatch = serializers.CharField(required=False)
     free_text = serializers.BooleanField(required=False)
     exclusive = serializers.BooleanField(required=False)
@@ -80,10 +82,10 @@ class TaxonomyValueSerializer(serializers.Serializer):
 
 class TaxonomyCategorySerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
-    help_text = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    help_text = serializers.CharField()  # type: ignore[assignment]
     multiple = serializers.BooleanField()
-    required = serializers.BooleanField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
     values = TaxonomyValueSerializer(many=True)
 
 
@@ -107,7 +109,7 @@ def parse_json_field(value: Any, name: str) -> Any:
             return None
         try:
             parsed = json.loads(value)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ApiError(f"'{name}' must be a JSON object.", code="invalid",
                            fields={name: [f"Not valid JSON: {exc.msg}."]}) from exc
         if isinstance(parsed, dict):

@@ -375,6 +375,7 @@ def _srgb_profile() -> Any:
 def _to_8bit(im: Image.Image) -> Image.Image:
     """16-bit and 32-bit greyscale to 8-bit L with proper scaling (PIL would clip)."""
     arr = np.asarray(im)
+    out: np.ndarray
     if im.mode == "F":
         peak = float(arr.max()) if arr.size else 1.0
         scale = 255.0 if peak <= 1.0 else (255.0 / 65535.0 if peak > 255 else 1.0)

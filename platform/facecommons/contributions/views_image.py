@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 
 from facecommons.common.audit import audit_record
 from facecommons.common.storage import private_storage
@@ -20,7 +21,8 @@ def _not_found(message: str = "Not found.") -> HttpResponse:
     return resp
 
 
-def serve_contribution_image(request: HttpRequest, contribution_id: Any, variant: str | None = None) -> HttpResponse:
+def serve_contribution_image(request: HttpRequest, contribution_id: Any,
+                             variant: str | None = None) -> HttpResponseBase:
     """Stream one stored file of a contribution to its owner, a moderator or an admin.
 
     Anyone else, anonymous included, gets 404 (never 403), so that the existence of someone
@@ -46,7 +48,7 @@ def serve_contribution_image(request: HttpRequest, contribution_id: Any, variant
     return resp
 
 
-def contribution_image_page(request: HttpRequest, contribution_id: Any) -> HttpResponse:
+def contribution_image_page(request: HttpRequest, contribution_id: Any) -> HttpResponseBase:
     """Web URL ``/my/photos/<uuid>/image/?variant=…`` (session authentication)."""
     if request.method not in ("GET", "HEAD"):
         return JsonResponse({"error": {"code": "method_not_allowed", "message": "Use GET."}}, status=405)
