@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
 from facecommons.accounts.roles import is_moderator
+
+
+def _token_user(request: HttpRequest) -> Any | None:
+    """The user of an ``Authorization: Token …`` header.
+
+    DRF authenticates API requests inside the view, after every middleware has run, so
+    ``request.user`` is anonymous here for token requests. Without this lookup a staff
+    account without TOTP could use the whole API with a token.
+    """
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    parts = header.split()
+    if len(parts) != 2 or parts[0].lower() != "token":
+        return None
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.select_related("user").filter(key=parts[1]).first()
+    return token.user if token is not None and token.user.is_active else None
 
 
 class StaffMFAMiddleware:
@@ -18,17 +36,21 @@ class StaffMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (getattr(settings, "REQUIRE_MFA_FOR_STAFF", False)
-                and request.user.is_authenticated
-                and not request.path.startswith(self.EXEMPT_PREFIXES)
-                and (is_moderator(request.user) or request.user.is_staff)):
-            from allauth.mfa.models import Authenticator
-
-            if not Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists():
+        if getattr(settings, "REQUIRE_MFA_FOR_STAFF", False) and not request.path.startswith(self.EXEMPT_PREFIXES):
+            user: Any = request.user
+            if not user.is_authenticated and request.path.startswith("/api/"):
+                user = _token_user(request)
+            if (user is not None and user.is_authenticated
+                    and (is_moderator(user) or user.is_staff) and not self._has_totp(user)):
                 if request.path.startswith("/api/"):
-                    from django.http import JsonResponse
-
                     return JsonResponse({"error": {"code": "mfa_required", "message":
-                                        "Moderators and admins must set up two-factor authentication first."}}, status=403)
+                                        "Moderators and admins must set up two-factor authentication first."}},
+                                        status=403)
                 return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+    @staticmethod
+    def _has_totp(user: Any) -> bool:
+        from allauth.mfa.models import Authenticator
+
+        return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
