@@ -274,3 +274,48 @@ def test_schema_documents_endpoints(api_client):
               "/api/v1/contributions/{id}/image/", "/api/v1/auth/token/", "/api/v1/consent/",
               "/api/v1/me/export/", "/api/v1/me/withdraw/"):
         assert p in paths, p
+
+
+def test_end_to_end_new_user_over_http(make_user, password, private_media, settings):
+    """account -> token -> consent -> phone photo with GPS and a rotation flag -> fetch it back."""
+    import uuid as _uuid
+
+    from PIL import ImageDraw
+    from rest_framework.test import APIClient
+
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"e2e-{_uuid.uuid4()}"}}
+    user = make_user(consent=False)
+    client = APIClient()
+    token = client.post("/api/v1/auth/token/", {"email": user.email, "password": password}, format="json").json()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token['token']}")
+    assert_error(upload(client, jpeg_bytes(seed=99)), 403, "consent_required")
+    version = client.get("/api/v1/consent/").json()["version"]
+    assert client.post("/api/v1/consent/", {"version": version, "adult": True}, format="json").status_code == 201
+
+    upright = Image.new("RGB", (600, 800), (120, 120, 120))
+    ImageDraw.Draw(upright).rectangle([0, 0, 199, 199], fill=(255, 0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # the phone was held sideways: pixels stored rotated, display turns them back
+    exif[0x0110] = "PhoneModelX"
+    exif.get_ifd(0x8825).update({1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 3.0)})
+    buf = io.BytesIO()
+    upright.transpose(Image.Transpose.ROTATE_90).save(buf, "JPEG", quality=92, exif=exif.tobytes())
+    resp = upload(client, buf.getvalue(), name="IMG_2024.JPG")
+    assert resp.status_code == 201, resp.content
+    body = resp.json()
+    assert (body["width"], body["height"]) == (600, 800)
+
+    got = client.get(body["images"]["original"])
+    data = b"".join(got.streaming_content)
+    stored = Image.open(io.BytesIO(data))
+    assert stored.size == (600, 800)
+    r, g, b = stored.getpixel((100, 100))
+    assert r > 200 and g < 60 and b < 60  # upright: the red block is top-left
+    assert len(stored.getexif()) == 0 and b"PhoneModelX" not in data and b"Exif" not in data
+
+    stranger = APIClient()
+    stranger_user = make_user()
+    stranger.force_authenticate(stranger_user)
+    assert stranger.get(body["images"]["original"]).status_code == 404
+    assert stranger.get(f"{URL}{body['id']}/").status_code == 404

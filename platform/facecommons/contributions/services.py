@@ -265,11 +265,23 @@ def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, conten
     try:
         return atomic_write(create_rows)
     except BaseException as exc:
-        if wrote and not ContributionFile.objects.filter(key=key).exists():
-            storage_delete(key)
+        _discard_unreferenced(key, wrote)
         if isinstance(exc, IntegrityError) and Contribution.objects.filter(sha256=img.sha256).exists():
             raise _duplicate_refusal() from exc
         raise
+
+
+def _discard_unreferenced(key: str, wrote: bool) -> None:
+    """Remove a file we wrote for rows that were never committed (unless a row uses it)."""
+    if not wrote:
+        return
+    try:
+        referenced = ContributionFile.objects.filter(key=key).exists()
+    except Exception:  # noqa: BLE001 - the database is what failed: the file cannot be ours to keep
+        logger.warning("could not check references of %s; removing it", key, exc_info=True)
+        referenced = False
+    if not referenced:
+        storage_delete(key)
 
 
 def contribution_update_categories(*, contribution: Contribution, categories: dict[str, Any],
