@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
@@ -28,6 +29,7 @@ class IsPlatformAdmin(BasePermission):
         return is_admin(request.user)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class StrictIntegerField(serializers.Field):
     """An integer number of minor units. Floats (even 10.0) and strings are refused: money is
     never a float, and a silent conversion would hide a client bug."""
@@ -77,6 +79,88 @@ class DonationOutSerializer(serializers.ModelSerializer):
         return format_minor(obj.amount_minor, obj.currency)
 
 
+# Response shapes, for the OpenAPI schema (the views build plain dicts from selectors).
+class MoneySerializer(serializers.Serializer):
+    amount_minor = serializers.IntegerField()
+    currency = serializers.CharField()
+    display = serializers.CharField()
+
+
+class PointsSummarySerializer(serializers.Serializer):
+    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    since_last_round = serializers.DecimalField(max_digits=14, decimal_places=2)
+    this_month = serializers.DecimalField(max_digits=14, decimal_places=2)
+    monthly_cap = serializers.DecimalField(max_digits=14, decimal_places=2)
+
+
+class PointsHistorySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["credit", "reversal"])
+    points = serializers.DecimalField(max_digits=10, decimal_places=2)
+    multiplier = serializers.DecimalField(max_digits=8, decimal_places=4)
+    capped = serializers.BooleanField()
+    reason = serializers.CharField()
+    contribution_id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    settled_in_round = serializers.CharField(allow_null=True)
+
+
+class UserPayoutSerializer(MoneySerializer):
+    round = serializers.CharField()
+    points = serializers.DecimalField(max_digits=14, decimal_places=2)
+    status = serializers.CharField()
+
+
+class MeRewardsSerializer(serializers.Serializer):
+    declined = serializers.BooleanField()
+    points = PointsSummarySerializer()
+    balance = MoneySerializer()
+    paid_out = MoneySerializer()
+    history = PointsHistorySerializer(many=True)
+    payouts = UserPayoutSerializer(many=True)
+
+
+class MultiplierValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+    multiplier = serializers.DecimalField(max_digits=8, decimal_places=4)
+    points = serializers.DecimalField(max_digits=10, decimal_places=2)
+    approved_photos = serializers.IntegerField()
+
+
+class MultiplierCategorySerializer(serializers.Serializer):
+    category = serializers.CharField()
+    label = serializers.CharField()
+    values = MultiplierValueSerializer(many=True)
+
+
+class MultipliersSerializer(serializers.Serializer):
+    computed_at = serializers.DateTimeField()
+    approved_photos = serializers.IntegerField()
+    base_points = serializers.IntegerField()
+    max_multiplier = serializers.DecimalField(max_digits=6, decimal_places=2)
+    categories = MultiplierCategorySerializer(many=True)
+
+
+class PayoutLineOutSerializer(serializers.Serializer):
+    pseudonym = serializers.CharField()
+    points = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount_minor = serializers.IntegerField()
+    status = serializers.CharField()
+
+
+class PayoutRoundOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    period = serializers.CharField()
+    currency = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    cutoff = serializers.DateTimeField()
+    pool_before_minor = serializers.IntegerField()
+    distributed_minor = serializers.IntegerField()
+    total_points = serializers.DecimalField(max_digits=14, decimal_places=2)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    lines = PayoutLineOutSerializer(many=True)
+
+
 def round_data(rnd: PayoutRound) -> dict[str, Any]:
     return {
         "id": rnd.pk, "period": rnd.period, "currency": rnd.currency, "started_at": rnd.started_at,
@@ -95,7 +179,7 @@ class RefuseNonJsonMixin:
 
 
 class MeRewardsView(APIView):
-    @extend_schema(summary="My points, balance, history and payouts")
+    @extend_schema(responses=MeRewardsSerializer, summary="My points, balance, history and payouts")
     def get(self, request: Request) -> Response:
         return Response(user_rewards(request.user))
 
@@ -103,7 +187,7 @@ class MeRewardsView(APIView):
 class MultipliersView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="Current scarcity multipliers per category value")
+    @extend_schema(responses=MultipliersSerializer, summary="Current scarcity multipliers per category value")
     def get(self, request: Request) -> Response:
         snap = multipliers_current()
         return Response({"computed_at": snap.created_at, "approved_photos": snap.approved_total,
@@ -136,13 +220,14 @@ class DonationsView(RefuseNonJsonMixin, APIView):
 class PayoutRoundsView(RefuseNonJsonMixin, APIView):
     permission_classes = [IsPlatformAdmin]
 
-    @extend_schema(summary="List payout rounds (admins)")
+    @extend_schema(responses=inline_serializer("PayoutRoundList", {"results": PayoutRoundOutSerializer(many=True)}),
+                   summary="List the last 50 payout rounds (admins)")
     def get(self, request: Request) -> Response:
         return Response({"results": [round_data(r) for r in PayoutRound.objects.all()[:50]]})
 
-    @extend_schema(request=None, summary="Run this month's payout round (admins); returns the round and its lines")
+    @extend_schema(request=None, responses={200: PayoutRoundOutSerializer, 201: PayoutRoundOutSerializer},
+                   summary="Run this month's payout round (admins); returns the round and its lines")
     def post(self, request: Request) -> Response:
-        before = PayoutRound.objects.values_list("pk", flat=True)
-        known = set(before)
+        known = set(PayoutRound.objects.values_list("pk", flat=True))
         rnd = payout_round_run(started_by=request.user)
         return Response(round_data(rnd), status=200 if rnd.pk in known else 201)
