@@ -181,3 +181,19 @@ def test_admin_pages_render(make_user, approved):
     # a non-admin staff page visit is refused
     c.force_login(make_user())
     assert c.get("/admin/rewards/transaction/").status_code == 302
+
+
+def test_admin_donation_errors_are_messages_not_500(make_user):
+    admin = make_user(role="admin")
+    c = Client()
+    c.force_login(admin)
+    form = {"provider": "manual", "amount_minor": "100", "currency": "EUR", "reference": "DUP",
+            "received_at_0": "2026-11-01", "received_at_1": "10:00:00"}
+    assert c.post("/admin/rewards/donation/add/", form).status_code == 302
+    r = c.post("/admin/rewards/donation/add/", form, follow=True)
+    assert r.status_code == 200 and "is already recorded" in r.content.decode()
+    r = c.post("/admin/rewards/donation/add/", {**form, "reference": "X", "currency": "USD"}, follow=True)
+    assert r.status_code == 200 and "Only EUR" in r.content.decode()
+    r = c.post("/admin/rewards/donation/add/", {**form, "reference": "Y", "amount_minor": "1.5"})
+    assert r.status_code == 200  # form error re-displayed
+    assert Donation.objects.count() == 1 and pool_balance() == 100

@@ -130,7 +130,9 @@ class Donation(AppendOnlyMixin, models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(amount_minor__gt=0), name="rewards_donation_positive"),
             models.UniqueConstraint(fields=["provider", "reference"], condition=~models.Q(reference=""),
-                                    name="rewards_donation_reference_once"),
+                                    name="rewards_donation_reference_once",
+                                    violation_error_message="A donation with this reference from this provider "
+                                                            "is already recorded."),
         ]
 
     def __str__(self) -> str:
