@@ -67,6 +67,9 @@ def max_aspect_ratio() -> float:
 # photo is an attack or an accident, never a camera).
 MAX_METADATA_CHUNK = 1 * MB
 JPEG_QUALITY = 92
+# Optimised Huffman tables make the stored file ~5-10 % smaller for ~0.1 s more CPU per 12 MP
+# photo in the web process; see bench/upload_normalise.py and docs/benchmarks.md.
+JPEG_OPTIMIZE = False
 ACCEPTED_LABEL = "JPEG, PNG, WebP or HEIC"
 
 
@@ -227,6 +230,9 @@ def _corrupt(detail: str = "") -> UploadRejected:
     return UploadRejected("corrupt", "The image data is damaged and cannot be read." + (f" ({detail})" if detail else ""), 400)
 
 
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
 def _jpeg_end(data: bytes) -> int:
     """Offset just after the EOI marker of the first JPEG image (walks segments, then scans)."""
     n, i = len(data), 2
@@ -256,13 +262,12 @@ def _jpeg_end(data: bytes) -> int:
         if marker == 0xDA:  # start of scan: entropy-coded data follows until a real marker
             break
     while True:
-        j = data.find(b"\xff", i)
-        if j < 0 or j + 1 >= n:
+        # The next real marker: 0xFF not followed by a stuffed 0x00, a restart marker or fill.
+        m = _JPEG_MARKER.search(data, i)
+        if m is None:
             raise _truncated()
+        j = m.start()
         nxt = data[j + 1]
-        if nxt == 0x00 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
-            i = j + 1
-            continue
         if nxt == 0xD9:
             return j + 2
         # Another segment between scans (progressive JPEG: DHT, SOS, ...).
@@ -444,6 +449,20 @@ def check_dimensions(w: int, h: int) -> None:
                                                  f"photo (at most {max_aspect_ratio():g}:1).", 400)
 
 
+def perceptual_hash(img: Image.Image) -> str:
+    """imagehash.phash (64 bits, 16 hex chars) of ``img``, box-reduced first to 256-511 px.
+
+    phash itself shrinks to 32x32 with a Lanczos filter; on a 12 MP photo that filter alone
+    costs ~65 ms. Averaging down first is the same low-pass the hash relies on, and the result
+    stays within a bit or two of phash on the full image (tests/contributions/test_upload.py).
+    """
+    grey = img.convert("L")
+    factor = min(grey.size) // 256
+    if factor > 1:
+        grey = grey.reduce(factor)
+    return str(imagehash.phash(grey))
+
+
 def _read_all(fileobj: IO[bytes]) -> bytes:
     limit = max_upload_bytes()
     size = getattr(fileobj, "size", None)
@@ -508,13 +527,14 @@ def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | N
         rgb = _to_srgb(upright, icc if isinstance(icc, bytes) else None)
 
     # A brand-new image object: no info dict, so nothing (EXIF, XMP, ICC, comment) can leak
-    # into the encoder.
-    clean = Image.frombytes("RGB", rgb.size, rgb.tobytes())
+    # into the encoder. (paste copies pixels in C; tobytes/frombytes cost 70 ms at 12 MP.)
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
     buf = io.BytesIO()
-    clean.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    clean.save(buf, "JPEG", quality=JPEG_QUALITY, optimize=JPEG_OPTIMIZE)
     jpeg = buf.getvalue()
     return NormalisedImage(
         jpeg=jpeg, width=clean.width, height=clean.height, source_format=fmt,
         source_sha256=hashlib.sha256(data).hexdigest(), sha256=hashlib.sha256(jpeg).hexdigest(),
-        phash=str(imagehash.phash(clean)), name=sanitise_filename(filename), byte_size=len(jpeg),
+        phash=perceptual_hash(clean), name=sanitise_filename(filename), byte_size=len(jpeg),
     )
