@@ -1,1 +1,254 @@
+"""Researcher access (applications, data-use agreements, personal tokens) and dataset snapshots.
 
+A published snapshot never changes: its archive, checksums and entry list are fixed at
+publication. Only withdrawals are recorded beside it afterwards (``Withdrawal`` rows and the
+``withdrawn.csv`` written next to the archive).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class DataUseAgreement(models.Model):
+    """A version of the data-use agreement. The current one is the latest published version;
+    publishing a new version means every researcher must accept it again before downloading."""
+
+    version = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200, default="Face Commons data-use agreement")
+    text = models.TextField()
+    published_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Leave empty for a draft; the latest published version is current.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"Data-use agreement v{self.version}"
+
+
+class AgreementAcceptance(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agreement_acceptances")
+    agreement = models.ForeignKey(DataUseAgreement, on_delete=models.PROTECT, related_name="acceptances")
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "agreement"], name="one_acceptance_per_agreement")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} accepted DUA v{self.agreement.version}"
+
+
+class ApplicationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REFUSED = "refused", "Refused"
+
+
+class ResearcherApplication(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="researcher_applications")
+    name = models.CharField(max_length=200)
+    institution = models.CharField(max_length=300)
+    purpose = models.TextField()
+    agreement = models.ForeignKey(DataUseAgreement, on_delete=models.PROTECT, related_name="+",
+                                  help_text="The agreement version accepted with the application.")
+    status = models.CharField(max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.PENDING,
+                              db_index=True)
+    reason = models.TextField(blank=True, help_text="Why the application was refused (sent to the applicant).")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.institution}): {self.status}"
+
+
+TOKEN_PREFIX = "fcr_"  # noqa: S105 - a public prefix, not a secret
+
+
+class ResearcherToken(models.Model):
+    """A personal API token. Only a SHA-256 of the key is stored; the key is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="researcher_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The first characters of the key, so the owner can tell tokens apart.
+    prefix = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+def _subject_id() -> str:
+    return "s-" + secrets.token_hex(8)
+
+
+class Subject(models.Model):
+    """The pseudonymous identity of a person in every snapshot: random, never the account id,
+    stable across snapshots so that person-disjoint splits stay meaningful between versions."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="release_subject")
+    subject_id = models.CharField(max_length=40, unique=True, default=_subject_id, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.subject_id
+
+
+class SnapshotStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    BUILDING = "building", "Building"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+
+
+class Snapshot(models.Model):
+    version = models.CharField(max_length=20, unique=True, help_text="YYYY.MM.N: sorts by date")
+    status = models.CharField(max_length=10, choices=SnapshotStatus.choices, default=SnapshotStatus.PENDING,
+                              db_index=True)
+    cutoff_at = models.DateTimeField(help_text="Photos approved, with consent in force, at this time are included.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 help_text="The snapshot the changelog compares against.")
+    purge_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="purges",
+                                 help_text="Set for a purged rebuild issued after withdrawals from that snapshot.")
+    note = models.CharField(max_length=200, blank=True)
+    # Progress of the build, polled by the page.
+    phase = models.CharField(max_length=40, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    # The immutable archive.
+    archive_key = models.CharField(max_length=255, blank=True)
+    archive_size = models.BigIntegerField(default=0)
+    archive_sha256 = models.CharField(max_length=64, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    # Withdrawals recorded after publication (the only thing that changes beside the archive).
+    withdrawals_count = models.PositiveIntegerField(default=0)
+    withdrawn_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"snapshot {self.version} ({self.status})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == SnapshotStatus.PUBLISHED
+
+    @property
+    def archive_name(self) -> str:
+        return f"facecommons-{self.version}.tar"
+
+
+class Split(models.TextChoices):
+    TRAIN = "train", "train"
+    VALIDATION = "validation", "validation"
+    TEST = "test", "test"
+
+
+class SnapshotEntry(models.Model):
+    """One photo in a snapshot. ``contribution_id`` is not a foreign key: the contribution may
+    be deleted later (withdrawal), and the entry must stay to say what the snapshot held."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="entries")
+    contribution_id = models.UUIDField(db_index=True)
+    subject_id = models.CharField(max_length=40, db_index=True)
+    split = models.CharField(max_length=10, choices=Split.choices)
+    sha256 = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=120, help_text="path of the image inside the snapshot")
+    extra_files = models.JSONField(default=list, blank=True, help_text="the face crops' paths inside the snapshot")
+    byte_size = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "contribution_id"], name="one_entry_per_photo")]
+        indexes = [models.Index(fields=["snapshot", "sha256"])]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}:{self.file_name}"
+
+
+class Withdrawal(models.Model):
+    """A photo of a published snapshot whose contributor withdrew (or which was deleted) after
+    publication: researchers must delete the files listed here."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="withdrawals")
+    subject_id = models.CharField(max_length=40)
+    contribution_id = models.UUIDField()
+    file_names = models.JSONField(default=list)
+    reason = models.CharField(max_length=20, default="withdrawn")
+    withdrawn_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["withdrawn_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "contribution_id"], name="one_withdrawal_per_photo")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}: {self.subject_id} ({self.reason})"
+
+
+class Download(models.Model):
+    """Every download of a snapshot archive (a resumed download logs one row per request)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    user_label = models.CharField(max_length=254, blank=True)
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.PROTECT, related_name="downloads")
+    token = models.ForeignKey(ResearcherToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    range_header = models.CharField(max_length=100, blank=True)
+    status_code = models.PositiveSmallIntegerField(default=200)
+    bytes_requested = models.BigIntegerField(default=0)
+    bytes_sent = models.BigIntegerField(default=0)
+    served_by = models.CharField(max_length=20, default="django", help_text="django, x-accel or storage-url")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_label} {self.snapshot_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ResearcherNotice(models.Model):
+    """A notice on the researcher's page (withdrawals from a snapshot they downloaded)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="researcher_notices")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="+")
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"notice for {self.user_id}: {self.message[:40]}"

@@ -1,0 +1,62 @@
+"""Personal API tokens for researchers.
+
+Keys look like ``fcr_<random>``; only their SHA-256 is stored. The class claims a key only
+when it has that prefix, so DRF's ``TokenAuthentication`` (40-hex keys from
+``/api/v1/auth/token/``) keeps working alongside it, under ``Token`` or ``Bearer``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from facecommons.common.api import ApiError
+from facecommons.releases.models import TOKEN_PREFIX, ResearcherToken
+
+
+class PersonalTokenAuthentication(authentication.BaseAuthentication):
+    keywords = ("bearer", "token")
+
+    def authenticate(self, request: Any) -> tuple[Any, ResearcherToken] | None:
+        parts = authentication.get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].decode(errors="replace").lower() not in self.keywords:
+            return None
+        try:
+            key = parts[1].decode()
+        except UnicodeDecodeError:
+            return None
+        if not key.startswith(TOKEN_PREFIX):
+            return None  # not ours: DRF's TokenAuthentication may claim it
+        from facecommons.releases.services import token_hash
+
+        token = ResearcherToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        if token.revoked_at is not None:
+            # A known credential that its owner switched off: forbidden, not unauthenticated.
+            raise ApiError("This token has been revoked.", code="token_revoked", status_code=403)
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("This account is inactive.")
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ResearcherToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'
+
+
+try:  # the OpenAPI schema describes the scheme (drf-spectacular picks extensions up on import)
+    from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+    class PersonalTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
+        target_class = "facecommons.releases.auth.PersonalTokenAuthentication"
+        name = "researcherToken"
+
+        def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+            return {"type": "http", "scheme": "bearer",
+                    "description": "Personal researcher token (fcr_...), created at /research/."}
+except ImportError:  # pragma: no cover
+    pass

@@ -1,0 +1,91 @@
+"""Reads: public statistics, snapshot lists, the researcher's page."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from facecommons.common.conf import setting
+from facecommons.contributions.models import Category, CategoryValue, Contribution, ContributionStatus
+from facecommons.releases.documents import INTERSECTIONS, UNDECLARED, _values
+from facecommons.releases.models import Snapshot, SnapshotStatus
+
+
+def stats_min_count() -> int:
+    return int(setting("STATS_MIN_COUNT", 5))
+
+
+def _cell(n: int, k: int) -> dict[str, Any]:
+    suppressed = 0 < n < k
+    return {"count": None if suppressed else n, "suppressed": suppressed,
+            "display": f"fewer than {k}" if suppressed else str(n)}
+
+
+def stats_compute() -> dict[str, Any]:
+    """Approved photos per category value, main intersections, undeclared shares, monthly growth.
+
+    Counts from 1 to k-1 are suppressed (``count`` None, ``suppressed`` true) so that nobody
+    is singled out; shares are computed only where the numerator is not suppressed.
+    """
+    k = stats_min_count()
+    cats = list(Category.objects.filter(taxonomy__is_current=True).order_by("order", "id"))
+    labels = {(v.category.key, v.key): v.label for v in CategoryValue.objects.filter(category__in=cats)
+              .select_related("category")}
+    per_value: dict[str, Counter[str]] = {c.key: Counter() for c in cats}
+    pairs: dict[tuple[str, str], Counter[tuple[str, str]]] = {p: Counter() for p in INTERSECTIONS}
+    months: Counter[str] = Counter()
+    total = 0
+    qs = (Contribution.objects.filter(status=ContributionStatus.APPROVED)
+          .values_list("categories", "corrected_categories", "status_changed_at"))
+    for declared, corrected, approved_at in qs.iterator(chunk_size=2000):
+        total += 1
+        eff = {**(declared or {}), **(corrected or {})}
+        for key, counter in per_value.items():
+            for v in _values(eff.get(key)):
+                counter[v] += 1
+        for (a, b), counter2 in pairs.items():
+            for va in _values(eff.get(a)):
+                for vb in _values(eff.get(b)):
+                    counter2[(va, vb)] += 1
+        months[f"{approved_at:%Y-%m}"] += 1
+
+    categories = []
+    for c in cats:
+        counter = per_value[c.key]
+        values = []
+        order = [v.key for v in c.values.all().order_by("order", "id")]
+        for vkey in order + sorted(set(counter) - set(order)):
+            values.append({"value": vkey, "label": labels.get((c.key, vkey), vkey), **_cell(counter.get(vkey, 0), k)})
+        undeclared = counter.get(UNDECLARED, 0)
+        undeclared_cell = _cell(undeclared, k)
+        share = None if undeclared_cell["suppressed"] or not total else round(undeclared / total, 4)
+        categories.append({"key": c.key, "label": c.label, "multiple": c.multiple, "values": values,
+                           "undeclared": {**undeclared_cell, "share": share}})
+    intersections = []
+    for (a, b), counter2 in pairs.items():
+        cells = [{"a": va, "b": vb, "a_label": labels.get((a, va), va), "b_label": labels.get((b, vb), vb),
+                  **_cell(n, k)} for (va, vb), n in sorted(counter2.items())]
+        intersections.append({"name": f"{a} × {b}", "a": a, "b": b, "cells": cells})
+    growth = []
+    cumulative = 0
+    for month in sorted(months):
+        cumulative += months[month]
+        growth.append({"month": month, **_cell(months[month], k), "cumulative": cumulative})
+    return {"min_count": k, "approved_photos": total, "categories": categories, "intersections": intersections,
+            "growth": growth}
+
+
+def snapshots_visible(user: Any) -> Any:
+    from facecommons.accounts.roles import is_admin
+
+    qs = Snapshot.objects.select_related("previous", "purge_of").order_by("-created_at", "-id")
+    if not is_admin(user):
+        qs = qs.filter(status=SnapshotStatus.PUBLISHED)
+    return qs
+
+
+def snapshot_progress(snap: Snapshot) -> dict[str, Any]:
+    pct = 100.0 if snap.status == SnapshotStatus.PUBLISHED else (
+        round(100.0 * snap.progress_done / snap.progress_total, 1) if snap.progress_total else 0.0)
+    return {"version": snap.version, "status": snap.status, "phase": snap.phase, "done": snap.progress_done,
+            "total": snap.progress_total, "percent": pct, "error": snap.error if snap.status == "failed" else ""}

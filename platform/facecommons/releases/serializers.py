@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from facecommons.releases.models import ResearcherApplication, Snapshot
+from facecommons.releases.selectors import snapshot_progress
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    previous = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    purge_of = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    progress = serializers.SerializerMethodField()
+    urls = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Snapshot
+        fields = ["version", "status", "cutoff_at", "created_at", "published_at", "previous", "purge_of", "note",
+                  "archive_size", "archive_sha256", "counts", "withdrawals_count", "withdrawn_updated_at",
+                  "progress", "urls"]
+
+    def get_progress(self, obj: Snapshot) -> dict[str, Any]:
+        return snapshot_progress(obj)
+
+    def get_urls(self, obj: Snapshot) -> dict[str, str]:
+        base = f"/api/v1/snapshots/{obj.version}/"
+        return {"detail": base, "download": base + "download/", "withdrawn": base + "withdrawn/"}
+
+
+class SnapshotCreateSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    purge_of = serializers.CharField(required=False, allow_blank=True, default="",
+                                     help_text="version of a snapshot this build purges of withdrawn people")
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    agreement_version = serializers.IntegerField(source="agreement.version", read_only=True)
+
+    class Meta:
+        model = ResearcherApplication
+        fields = ["id", "name", "institution", "purpose", "agreement_version", "status", "reason", "created_at",
+                  "decided_at"]
+        read_only_fields = fields
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    institution = serializers.CharField(max_length=300)
+    purpose = serializers.CharField(max_length=5000)
+    agreement_version = serializers.IntegerField(help_text="the current data-use agreement version you accept")
+    accept_agreement = serializers.BooleanField()
+
+    def validate_accept_agreement(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("You must accept the data-use agreement.")
+        return value
+
+
+class DecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "refuse"])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")

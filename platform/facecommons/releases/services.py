@@ -1,0 +1,334 @@
+"""Release services: researcher access, tokens, snapshot requests and withdrawals.
+
+HackSoft style: keyword-only ``<entity>_<action>`` writes; reads are in ``selectors.py``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import secrets
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from facecommons.accounts.models import Role
+from facecommons.accounts.roles import grant_role, is_admin
+from facecommons.common.audit import audit_record
+from facecommons.common.conf import setting
+from facecommons.common.storage import private_storage
+from facecommons.releases.models import (
+    TOKEN_PREFIX,
+    AgreementAcceptance,
+    ApplicationStatus,
+    DataUseAgreement,
+    Download,
+    ResearcherApplication,
+    ResearcherNotice,
+    ResearcherToken,
+    Snapshot,
+    SnapshotEntry,
+    SnapshotStatus,
+    Withdrawal,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ReleaseError(ValueError):
+    """A request that cannot be honoured; the message is shown to the user."""
+
+    def __init__(self, message: str, *, code: str = "invalid", status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+# --- data-use agreements ----------------------------------------------------------------
+
+def agreement_current() -> DataUseAgreement | None:
+    return (DataUseAgreement.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
+            .order_by("-version").first())
+
+
+def user_has_current_agreement(user: Any) -> bool:
+    current = agreement_current()
+    if current is None or not getattr(user, "is_authenticated", False):
+        return False
+    return AgreementAcceptance.objects.filter(user=user, agreement=current).exists()
+
+
+def agreement_accept(*, user: Any, version: int) -> AgreementAcceptance:
+    current = agreement_current()
+    if current is None:
+        raise ReleaseError("No data-use agreement has been published yet.", code="no_agreement", status=409)
+    if version != current.version:
+        raise ReleaseError(f"Version {version} is not the current data-use agreement (v{current.version}).",
+                           code="agreement_outdated")
+    acceptance, _ = AgreementAcceptance.objects.get_or_create(user=user, agreement=current)
+    audit_record(actor=user, action="agreement_accepted", obj=acceptance, after={"version": current.version})
+    return acceptance
+
+
+# --- applications -----------------------------------------------------------------------
+
+def application_latest(user: Any) -> ResearcherApplication | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return ResearcherApplication.objects.filter(user=user).order_by("-created_at", "-id").first()
+
+
+def researcher_is_approved(user: Any) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return ResearcherApplication.objects.filter(user=user, status=ApplicationStatus.APPROVED).exists()
+
+
+def researcher_can_download(user: Any) -> tuple[bool, str]:
+    """(allowed, reason): an approved application and the CURRENT agreement accepted."""
+    if not researcher_is_approved(user):
+        return False, "Only approved researchers can download snapshots: apply at /research/."
+    if not user_has_current_agreement(user):
+        return False, "Please accept the current data-use agreement at /research/ before downloading."
+    return True, ""
+
+
+def application_submit(*, user: Any, name: str, institution: str, purpose: str,
+                       agreement_version: int) -> ResearcherApplication:
+    name, institution, purpose = name.strip(), institution.strip(), purpose.strip()
+    errors = {}
+    if not name:
+        errors["name"] = ["Please give your name."]
+    if not institution:
+        errors["institution"] = ["Please give your institution."]
+    if len(purpose) < 20:
+        errors["purpose"] = ["Please describe the purpose of your research (at least 20 characters)."]
+    if errors:
+        err = ReleaseError("; ".join(f"{k}: {v[0]}" for k, v in errors.items()))
+        err.fields = errors  # type: ignore[attr-defined]
+        raise err
+    latest = application_latest(user)
+    if latest is not None and latest.status in (ApplicationStatus.PENDING, ApplicationStatus.APPROVED):
+        raise ReleaseError(f"You already have an application ({latest.get_status_display().lower()}).",
+                           code="already_applied", status=409)
+    with transaction.atomic():
+        acceptance = agreement_accept(user=user, version=agreement_version)
+        app = ResearcherApplication.objects.create(user=user, name=name[:200], institution=institution[:300],
+                                                   purpose=purpose, agreement=acceptance.agreement)
+        audit_record(actor=user, action="research_application_submitted", obj=app)
+    return app
+
+
+def application_decide(*, application: ResearcherApplication, actor: Any, approve: bool,
+                       reason: str = "") -> ResearcherApplication:
+    """Approve or refuse (a refusal needs a reason); the applicant is e-mailed after commit."""
+    reason = (reason or "").strip()
+    if not is_admin(actor):
+        raise ReleaseError("Only admins decide on applications.", code="forbidden", status=403)
+    if not approve and not reason:
+        raise ReleaseError("Please give the reason for the refusal; it is sent to the applicant.",
+                           code="reason_required")
+
+    def decide() -> ResearcherApplication:
+        app = ResearcherApplication.objects.select_for_update().get(pk=application.pk)
+        if app.status != ApplicationStatus.PENDING:
+            raise ReleaseError(f"This application was already {app.status}.", code="already_decided", status=409)
+        app.status = ApplicationStatus.APPROVED if approve else ApplicationStatus.REFUSED
+        app.reason, app.decided_by, app.decided_at = reason, actor, timezone.now()
+        app.save(update_fields=["status", "reason", "decided_by", "decided_at"])
+        if approve:
+            grant_role(app.user, Role.RESEARCHER)
+        audit_record(actor=actor, action=f"research_application_{app.status}", obj=app,
+                     before={"status": ApplicationStatus.PENDING}, after={"status": app.status}, note=reason)
+        email, status, site = app.user.email, app.status, setting("SITE_URL", "http://localhost:8000")
+        if approve:
+            body = (f"Your application for research access to {settings.SITE_NAME} was approved.\n\n"
+                    f"You can now create a personal API token and download snapshots at {site}/research/.")
+        else:
+            body = (f"Your application for research access to {settings.SITE_NAME} was refused.\n\n"
+                    f"Reason: {reason}\n\nYou may apply again at {site}/research/.")
+        transaction.on_commit(lambda: send_mail(f"Your research access application: {status}", body,
+                                                None, [email], fail_silently=True))
+        return app
+
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            app = decide()
+    else:
+        from facecommons.common.db import run_in_transaction
+
+        app = run_in_transaction(decide)
+    for field in ("status", "reason", "decided_by", "decided_at"):
+        setattr(application, field, getattr(app, field))
+    return application
+
+
+# --- personal tokens ----------------------------------------------------------------------
+
+def token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def token_create(*, user: Any, name: str) -> tuple[ResearcherToken, str]:
+    """Create a token; returns (row, key). The key is never stored, only its hash."""
+    name = (name or "").strip()
+    if not name:
+        raise ReleaseError("Please name the token (for example the machine it is for).", code="invalid")
+    if len(name) > 100:
+        raise ReleaseError("Token names are at most 100 characters.", code="invalid")
+    if ResearcherToken.objects.filter(user=user, revoked_at__isnull=True).count() >= setting("RELEASES_MAX_TOKENS", 20):
+        raise ReleaseError("You have too many active tokens; revoke one first.", code="too_many_tokens", status=409)
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ResearcherToken.objects.create(user=user, name=name, key_hash=token_hash(key), prefix=key[:10])
+    audit_record(actor=user, action="research_token_created", obj=token, after={"name": name, "prefix": token.prefix})
+    return token, key
+
+
+def token_revoke(*, token: ResearcherToken, actor: Any) -> ResearcherToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="research_token_revoked", obj=token, after={"prefix": token.prefix})
+    return token
+
+
+# --- snapshots ----------------------------------------------------------------------------
+
+def snapshot_next_version(now: datetime | None = None) -> str:
+    now = now or timezone.now()
+    month = f"{now:%Y.%m}."
+    taken = [v for v in Snapshot.objects.filter(version__startswith=month).values_list("version", flat=True)]
+    n = max((int(v.rsplit(".", 1)[1]) for v in taken if v.rsplit(".", 1)[1].isdigit()), default=-1) + 1
+    return f"{month}{n}"
+
+
+def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | None = None,
+                     enqueue: bool = True) -> Snapshot:
+    """Create a pending snapshot (cut-off now) and enqueue its build after commit.
+
+    One build at a time: a second request while one is pending or building is refused.
+    """
+    from facecommons.releases.tasks import snapshot_build_task
+
+    if actor is not None and not is_admin(actor):
+        raise ReleaseError("Only admins start snapshot builds.", code="forbidden", status=403)
+    busy = Snapshot.objects.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.BUILDING]).first()
+    if busy is not None:
+        raise ReleaseError(f"Snapshot {busy.version} is already being built.", code="build_in_progress", status=409)
+    previous = Snapshot.objects.filter(status=SnapshotStatus.PUBLISHED).order_by("-published_at", "-id").first()
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                snap = Snapshot.objects.create(version=snapshot_next_version(), cutoff_at=timezone.now(),
+                                               created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                                               previous=previous, purge_of=purge_of, note=note[:200],
+                                               phase="queued")
+                audit_record(actor=actor, action="snapshot_requested", obj=snap,
+                             after={"version": snap.version, "purge_of": purge_of.version if purge_of else None})
+                if enqueue:
+                    sid = snap.pk
+                    transaction.on_commit(lambda sid=sid: snapshot_build_task.delay(sid))
+                return snap
+        except IntegrityError:  # two requests picked the same version number: take the next one
+            continue
+    raise ReleaseError("Could not allocate a snapshot version; please retry.", code="conflict", status=409)
+
+
+# --- withdrawals --------------------------------------------------------------------------
+
+def withdrawn_csv(snapshot: Snapshot) -> str:
+    """subject_id, file_name (one line per file to delete), contribution-free: researchers only
+    ever see pseudonymous subject ids and file names."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["subject_id", "file_name", "reason", "withdrawn_at"])
+    for wd in snapshot.withdrawals.order_by("withdrawn_at", "id").iterator():
+        for name in wd.file_names:
+            w.writerow([wd.subject_id, name, wd.reason, wd.withdrawn_at.isoformat()])
+    return out.getvalue()
+
+
+def withdrawn_key(snapshot: Snapshot) -> str:
+    return f"releases/snapshots/{snapshot.version}/withdrawn.csv"
+
+
+def _write_withdrawn_file(snapshot_id: int) -> None:
+    """Rewrite withdrawn.csv beside the archive (the archive itself is never touched)."""
+    from django.core.files.base import ContentFile
+
+    snap = Snapshot.objects.filter(pk=snapshot_id).first()
+    if snap is None:
+        return
+    storage = private_storage()
+    key = withdrawn_key(snap)
+    data = withdrawn_csv(snap).encode()
+    tmp = storage.save(key + ".new", ContentFile(data))
+    if storage.exists(key):
+        storage.delete(key)
+    storage.save(key, ContentFile(data))
+    storage.delete(tmp)
+
+
+def withdrawal_record(*, contribution_ids: list[UUID] | list[str], reason: str,
+                      withdrawn_at: datetime | None = None, snapshots: list[int] | None = None) -> list[Snapshot]:
+    """Record that these photos left the dataset: for each published snapshot holding them, add
+    ``Withdrawal`` rows, refresh its withdrawn.csv and notify researchers who downloaded it.
+
+    Runs inside the caller's transaction (the withdrawal), before the rows are deleted; the
+    file and e-mails follow on commit. Returns the snapshots affected.
+    """
+    withdrawn_at = withdrawn_at or timezone.now()
+    ids = [UUID(str(c)) for c in contribution_ids]
+    if not ids:
+        return []
+    entries = SnapshotEntry.objects.filter(contribution_id__in=ids, snapshot__status=SnapshotStatus.PUBLISHED)
+    if snapshots is not None:
+        entries = entries.filter(snapshot_id__in=snapshots)
+    touched: dict[int, int] = {}
+    for e in entries.select_related("snapshot").order_by("snapshot_id", "id"):
+        _, created = Withdrawal.objects.get_or_create(
+            snapshot_id=e.snapshot_id, contribution_id=e.contribution_id,
+            defaults={"subject_id": e.subject_id, "file_names": [e.file_name, *e.extra_files], "reason": reason,
+                      "withdrawn_at": withdrawn_at})
+        if created:
+            touched[e.snapshot_id] = touched.get(e.snapshot_id, 0) + 1
+    affected = []
+    for sid, n in touched.items():
+        snap = Snapshot.objects.select_for_update().get(pk=sid)
+        snap.withdrawals_count += n
+        snap.withdrawn_updated_at = withdrawn_at
+        snap.save(update_fields=["withdrawals_count", "withdrawn_updated_at"])
+        audit_record(actor=None, action="snapshot_withdrawal_recorded", obj=snap, after={"photos": n, "reason": reason})
+        _notify_downloaders(snap)
+        transaction.on_commit(lambda sid=sid: _write_withdrawn_file(sid))
+        affected.append(snap)
+    return affected
+
+
+def _notify_downloaders(snap: Snapshot) -> None:
+    site = setting("SITE_URL", "http://localhost:8000")
+    message = (f"A contributor withdrew consent after snapshot {snap.version} was published. Under the data-use "
+               f"agreement you must delete the files listed in {site}/api/v1/snapshots/{snap.version}/withdrawn/ "
+               f"from every copy you hold, and stop using them.")
+    user_ids = set(Download.objects.filter(snapshot=snap, user__isnull=False).values_list("user_id", flat=True))
+    from facecommons.accounts.models import User
+
+    recipients = []
+    for user in User.objects.filter(pk__in=user_ids, is_active=True):
+        ResearcherNotice.objects.create(user=user, snapshot=snap, message=message)
+        recipients.append(user.email)
+    if recipients:
+        subject = f"{settings.SITE_NAME}: files withdrawn from snapshot {snap.version}"
+
+        def mail() -> None:
+            for addr in recipients:  # one mail each: researchers must not see each other's addresses
+                send_mail(subject, message, None, [addr], fail_silently=True)
+
+        transaction.on_commit(mail)

@@ -1,0 +1,32 @@
+"""Snapshot builds (releases queue: routed by module in ``common.queues``)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from facecommons.common.conf import setting
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), max_retries=2,
+             retry_backoff=30, time_limit=setting("CELERY_LONGEST_TASK_SECONDS", 3 * 3600),
+             soft_time_limit=setting("CELERY_LONGEST_TASK_SECONDS", 3 * 3600) - 60)
+def snapshot_build_task(snapshot_id: int) -> str | None:
+    """Build one snapshot. Idempotent: a published snapshot, or one another live worker is
+    building (fresh heartbeat), is left alone."""
+    from facecommons.releases.build import snapshot_build
+
+    snap = snapshot_build(snapshot_id=snapshot_id)
+    return snap.version if snap else None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, expires=3600)
+def snapshot_scheduled_task() -> str | None:
+    """The scheduled build (django-celery-beat; created disabled by a data migration)."""
+    from facecommons.releases.services import ReleaseError, snapshot_request
+
+    try:
+        snap = snapshot_request(actor=None, note="scheduled build")
+    except ReleaseError:  # a build is already running: the next schedule will catch up
+        return None
+    return snap.version
