@@ -117,3 +117,22 @@ def test_sniff_names_common_wrong_formats():
         with pytest.raises(UploadRejected) as exc:
             sniff_format(data + b"\0" * 64)
         assert exc.value.status == 415 and name in exc.value.message
+
+
+def test_heic_with_rotation_stored_upright():
+    """HEIC carries the rotation as a transform (irot) that libheif applies: upright, once."""
+    import pillow_heif
+    from PIL import ImageDraw
+
+    pillow_heif.register_heif_opener()
+    upright = Image.new("RGB", (300, 400), (128, 128, 128))
+    ImageDraw.Draw(upright).rectangle([0, 0, 99, 99], fill=(255, 0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(upright.transpose(Image.Transpose.ROTATE_90), "HEIF", exif=exif.tobytes(), quality=95)
+    out = norm(data, "IMG_0002.HEIC", "image/heif")
+    stored = Image.open(io.BytesIO(out.jpeg))
+    assert stored.size == (300, 400)
+    r, g, b = stored.getpixel((50, 50))
+    assert r > 200 and g < 60 and b < 60
+    assert len(stored.getexif()) == 0
