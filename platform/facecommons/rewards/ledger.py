@@ -56,6 +56,21 @@ def account_payable(user: Any, currency: str | None = None) -> Account:
         return Account.objects.get(kind=AccountKind.PAYABLE, user=user, currency=currency)
 
 
+def accounts_payable_bulk(users: list[Any], currency: str | None = None) -> dict[int, Account]:
+    """{user id: payable account} for many users in three queries (payout rounds)."""
+    currency = (currency or currency_default()).upper()
+    ids = [u.pk for u in users]
+    have = {a.user_id: a for a in Account.objects.filter(kind=AccountKind.PAYABLE, currency=currency, user_id__in=ids)}
+    missing = [u for u in users if u.pk not in have]
+    if missing:
+        Account.objects.bulk_create([Account(kind=AccountKind.PAYABLE, currency=currency, user=u,
+                                             label=getattr(u, "pseudonym", "")) for u in missing],
+                                    ignore_conflicts=True)
+        have = {a.user_id: a for a in Account.objects.filter(kind=AccountKind.PAYABLE, currency=currency,
+                                                             user_id__in=ids)}
+    return have
+
+
 def ledger_post(*, kind: str, legs: Iterable[tuple[Account, int]], created_by: Any | None = None,
                 memo: str = "") -> Transaction:
     """Write one balanced transaction. Precondition: called inside an atomic block.

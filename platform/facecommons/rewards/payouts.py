@@ -19,6 +19,7 @@ from facecommons.rewards.ledger import (
     account_balance,
     account_payable,
     account_system,
+    accounts_payable_bulk,
     currency_default,
     in_transaction,
     ledger_post,
@@ -113,7 +114,8 @@ def payout_round_run(*, started_by: Any | None = None, period: str | None = None
         users = get_user_model().objects.in_bulk(list(weights))
         if paying:
             legs = [(pool, -sum(paying.values()))]
-            legs += [(account_payable(users[uid], currency), amt) for uid, amt in sorted(paying.items())]
+            payable = accounts_payable_bulk([users[uid] for uid in paying], currency)
+            legs += [(payable[uid], amt) for uid, amt in sorted(paying.items())]
             tx = ledger_post(kind=Transaction.Kind.ALLOCATION, legs=legs, created_by=started_by,
                              memo=f"payout round {period}")
         rnd = PayoutRound.objects.create(
