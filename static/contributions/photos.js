@@ -29,12 +29,18 @@
       if (xhr.status !== 200) return;  // logged out or gone: stop quietly
       var body = JSON.parse(xhr.responseText);
       body.photos.forEach(update);
-      if (!body.settled) { delay = Math.min(delay * 1.3, 15000); setTimeout(tick, delay); }
+      if (!body.settled) {
+        // Fast while the pipeline works on a photo, slow while only a moderator's decision is awaited.
+        var busy = body.photos.some(function (p) { return p.status === "received" || p.status === "processing"; });
+        delay = busy ? Math.min(delay * 1.3, 15000) : 60000;
+        setTimeout(tick, delay);
+      }
     };
     xhr.onerror = function () { setTimeout(tick, 15000); };
     xhr.send();
   }
 
-  var pending = grid.querySelectorAll("li[data-status=received], li[data-status=processing]");
+  var pending = grid.querySelectorAll("li[data-status=received], li[data-status=processing], " +
+                                      "li[data-status=awaiting_review]");
   if (pending.length) setTimeout(tick, delay);
 })();

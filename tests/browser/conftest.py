@@ -76,17 +76,29 @@ def _new_page(browser: Any, **context_kwargs: Any) -> tuple[Any, Any]:
     return context, page
 
 
+def _watch(page: Any) -> None:
+    """Collect JavaScript errors in ``page.js_errors`` and HTTP errors (status >= 400, except
+    the browser's own /favicon.ico probe) in ``page.bad_responses`` as (status, url)."""
+    page.js_errors = []
+    page.bad_responses = []
+    page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+    page.on("response", lambda r: page.bad_responses.append((r.status, r.url))
+            if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+
+
 @pytest.fixture
-def browser_page(browser: Any, transactional_db: Any) -> Iterator[Any]:
+def browser_page(browser: Any, django_db_serialized_rollback: Any, transactional_db: Any) -> Iterator[Any]:
     """A fresh browser context (no cookies) and page per test; default timeouts 15 s.
 
-    Console errors of the page are collected in ``page.console_errors`` so that a test can
-    assert the page's JavaScript ran cleanly.
+    The database is transactional (the live server's thread must see the test's rows) with
+    serialized rollback: the rows the data migrations create (consent v1, the taxonomy, the
+    role groups) are restored for every test, since a transactional test empties the tables.
+
+    JavaScript errors are collected in ``page.js_errors`` and failed responses in
+    ``page.bad_responses`` so that a test can assert that the page ran cleanly.
     """
     context, page = _new_page(browser)
-    page.console_errors = []
-    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    _watch(page)
     try:
         yield page
     finally:
@@ -94,15 +106,14 @@ def browser_page(browser: Any, transactional_db: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def phone_page(browser: Any, transactional_db: Any) -> Iterator[Any]:
+def phone_page(browser: Any, django_db_serialized_rollback: Any, transactional_db: Any) -> Iterator[Any]:
     """Like ``browser_page`` but a phone: 390x844 viewport, touch, mobile user agent."""
     context, page = _new_page(
         browser, viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True, device_scale_factor=3,
         user_agent=("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
                     "Chrome/124.0 Mobile Safari/537.36"),
     )
-    page.console_errors = []
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    _watch(page)
     try:
         yield page
     finally:

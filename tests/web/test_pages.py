@@ -178,7 +178,11 @@ def test_photos_status_json_updates(logged_in, contributor):
     body = logged_in.get("/my/photos/status/").json()
     assert body["photos"] == [{
         "id": str(c.pk), "status": "awaiting_review", "status_label": "Awaiting review", "reason": "",
-        "settled": True, "editable": True, "thumb_url": f"/my/photos/{c.pk}/image/?variant=original"}]
+        "settled": False, "editable": True, "thumb_url": f"/my/photos/{c.pk}/image/?variant=original"}]
+    contribution_transition(contribution=c, to="rejected", reason_code="blurry", message="The photo is too blurry.")
+    body = logged_in.get("/my/photos/status/").json()
+    assert body["settled"] is True
+    assert body["photos"][0]["reason"] == "The photo is too blurry." and body["photos"][0]["editable"] is False
 
 
 def test_detail_edit_categories_until_reviewed(logged_in, contributor):

@@ -38,6 +38,9 @@ ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 # Statuses after which the pipeline no longer changes anything by itself: polling stops.
 SETTLED = [ContributionStatus.AWAITING_REVIEW, ContributionStatus.APPROVED, ContributionStatus.REJECTED,
            ContributionStatus.FAILED]
+# Statuses nothing changes by itself any more: My photos stops polling (a photo awaiting
+# review still changes when a moderator decides, so that page keeps polling, slowly).
+FINAL = [ContributionStatus.APPROVED, ContributionStatus.REJECTED, ContributionStatus.FAILED]
 MAX_FILES_PER_POST = 20
 
 
@@ -98,7 +101,7 @@ def photo_status(c: Contribution) -> dict[str, Any]:
         reason = "Something went wrong while processing this photo. We will retry or look into it."
     return {
         "id": str(c.pk), "status": c.status, "status_label": c.get_status_display(), "reason": reason,
-        "settled": c.status in SETTLED, "editable": c.status in EDITABLE_STATUSES, "thumb_url": _thumb_url(c),
+        "settled": c.status in FINAL, "editable": c.status in EDITABLE_STATUSES, "thumb_url": _thumb_url(c),
     }
 
 
@@ -125,7 +128,12 @@ def upload_page(request: HttpRequest) -> HttpResponse:
     taxonomy = taxonomy_current()
     user: Any = request.user
     last = user.last_declared_categories or {}
-    form = CategoriesForm(taxonomy, request.POST or None, initial_categories=last)
+    # The user row remembers the chosen values; the self-described words come from the
+    # latest photo declared with those same values.
+    latest = Contribution.objects.filter(owner=user).order_by("-created_at").only("categories",
+                                                                                  "categories_free_text").first()
+    last_text = latest.categories_free_text if latest is not None and latest.categories == last else {}
+    form = CategoriesForm(taxonomy, request.POST or None, initial_categories=last, initial_free_text=last_text)
     status = 200
     if request.method == "POST":
         # The no-JavaScript path: the whole form with every selected file in one request.
