@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from facecommons.evaluation import api
+
+urlpatterns = [
+    path("evaluations/", api.EvaluationListApi.as_view(), name="evaluation-list"),
+    path("evaluations/latest/", api.EvaluationLatestApi.as_view(), name="evaluation-latest"),
+    path("evaluations/<int:run_id>/", api.EvaluationDetailApi.as_view(), name="evaluation-detail"),
+]

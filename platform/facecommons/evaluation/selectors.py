@@ -1,0 +1,100 @@
+"""Reading evaluation results for the API, the dashboard and the downloads.
+
+Public output goes through :func:`public_metric`, which applies the statistics page's
+small-count protection (``STATS_MIN_COUNT``, default 5): a group with fewer photos or pairs
+than that shows neither its n nor its numbers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from facecommons.common.conf import setting
+from facecommons.evaluation.models import CurveResult, EvaluationRun, MetricResult, RunStatus
+
+TASK_LABEL = {"detection": "detection", "verification": "verification"}
+
+
+def stats_min_count() -> int:
+    return int(setting("STATS_MIN_COUNT", 5))
+
+
+def runs_done() -> QuerySet[EvaluationRun]:
+    return EvaluationRun.objects.filter(status=RunStatus.DONE).order_by("-finished_at", "-pk")
+
+
+def run_latest_done(scope_key: str | None = None) -> EvaluationRun | None:
+    qs = runs_done()
+    if scope_key:
+        qs = qs.filter(scope_key=scope_key)
+    return qs.first()
+
+
+def is_hidden(n: int | None, value: str) -> bool:
+    """Groups (not summaries over groups) below the small-count limit are hidden."""
+    return value != "*" and n is not None and n < stats_min_count()
+
+
+def public_metric(m: MetricResult) -> dict[str, Any]:
+    hidden = is_hidden(m.n, m.value)
+    shown = not hidden and not m.insufficient
+    return {
+        "category": m.category, "value": m.value, "metric": m.metric,
+        "estimate": m.estimate if shown else None,
+        "n": None if hidden else m.n,
+        "ci_low": m.ci_low if shown else None,
+        "ci_high": m.ci_high if shown else None,
+    }
+
+
+def run_metrics(run: EvaluationRun) -> QuerySet[MetricResult]:
+    return MetricResult.objects.filter(run=run).order_by("model_id", "metric", "category", "value")
+
+
+def run_payload(run: EvaluationRun) -> dict[str, Any]:
+    """The API shape: {"id","scope","snapshot","started_at","finished_at","models":[...]}."""
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for m in run_metrics(run):
+        by_model.setdefault(m.model_id, []).append(public_metric(m))
+    return {
+        "id": run.pk,
+        "scope": run.scope,
+        "snapshot": run.snapshot_version or None,
+        "started_at": run.started_at.isoformat().replace("+00:00", "Z") if run.started_at else None,
+        "finished_at": run.finished_at.isoformat().replace("+00:00", "Z") if run.finished_at else None,
+        "models": [{"id": s["id"], "version": s["version"], "task": TASK_LABEL.get(s["task"], s["task"]),
+                    "metrics": by_model.get(s["id"], [])} for s in run.model_specs],
+    }
+
+
+def run_curves(run: EvaluationRun, model_id: str, category: str) -> list[CurveResult]:
+    return [c for c in CurveResult.objects.filter(run=run, model_id=model_id, category=category).order_by("value")
+            if not is_hidden(min(c.n_genuine, c.n_impostor), c.value)]
+
+
+def run_rows(run: EvaluationRun) -> list[dict[str, Any]]:
+    """Flat rows for CSV/JSON downloads (public, protected like the API)."""
+    versions = {s["id"]: (s["version"], s["task"]) for s in run.model_specs}
+    out = []
+    for m in run_metrics(run):
+        version, task = versions.get(m.model_id, (m.model_version, m.task))
+        out.append({"run": run.pk, "scope": run.scope_key, "model": m.model_id, "version": version, "task": task,
+                    **public_metric(m), "insufficient": m.insufficient, "note": m.note})
+    return out
+
+
+def trend(scope_key: str, model_id: str, metric: str, category: str = "all", value: str = "all",
+          limit: int = 30) -> list[dict[str, Any]]:
+    """The metric over the last ``limit`` finished runs of a scope, oldest first."""
+    runs = list(runs_done().filter(scope_key=scope_key)[:limit])
+    rows = {m.run_id: m for m in MetricResult.objects.filter(run__in=runs, model_id=model_id, metric=metric,
+                                                               category=category, value=value)}
+    out = []
+    for run in reversed(runs):
+        m = rows.get(run.pk)
+        if m is None:
+            continue
+        pm = public_metric(m)
+        out.append({"run": run.pk, "finished_at": run.finished_at, "version": m.model_version, **pm})
+    return out

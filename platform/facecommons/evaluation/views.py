@@ -1,0 +1,127 @@
+"""The public dashboard and its downloads (charts as SVG/PNG, data as CSV/JSON)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+
+from facecommons.evaluation import charts, selectors
+from facecommons.evaluation.models import EvaluationRun, RunStatus
+
+SUMMARY_METRICS = ("detection_gap", "gn_score", "fmr_ratio@target", "log10_fmr_ratio@target", "fnmr_ratio@target",
+                   "fdr@target", "fdr@usual", "gn_score@usual")
+
+
+def _chart_bytes(run: EvaluationRun, model_id: str, chart: str, fmt: str) -> bytes:
+    # Finished runs never change; the trend also depends on the newest run of the scope.
+    newest = selectors.run_latest_done(run.scope_key)
+    key = f"evaluation:chart:{run.pk}:{newest.pk if newest else 0}:{model_id}:{chart}:{fmt}"
+    data = cache.get(key)
+    if data is None:
+        data = charts.render(run, model_id, chart, fmt)
+        cache.set(key, data, 24 * 3600)
+    return data
+
+
+def _display(m: dict[str, Any], insufficient: bool, note: str) -> str:
+    k = selectors.stats_min_count()
+    if m["n"] is None:
+        return f"fewer than {k}"
+    if insufficient:
+        return "insufficient data"
+    if m["estimate"] is None:
+        return "∞ (best group had no errors)" if note.startswith("infinite") else "—"
+    ci = "" if m["ci_low"] is None else f" [{m['ci_low']:.3g}, {m['ci_high']:.3g}]"
+    return f"{m['estimate']:.3g}{ci}"
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    runs = list(selectors.runs_done()[:50])
+    run = None
+    run_id = request.GET.get("run", "")
+    if run_id:
+        if not run_id.isdigit():
+            raise Http404("No such evaluation.")
+        run = get_object_or_404(EvaluationRun, pk=int(run_id), status=RunStatus.DONE)
+    elif runs:
+        run = runs[0]
+    active = list(EvaluationRun.objects.filter(status__in=[RunStatus.RUNNING, RunStatus.FINALISING])[:5])
+    models: list[dict[str, Any]] = []
+    if run is not None:
+        chart_list = charts.available_charts(run)
+        metrics = list(selectors.run_metrics(run))
+        for spec in run.model_specs:
+            mine = [m for m in metrics if m.model_id == spec["id"]]
+            table = []
+            main = ("detection_rate",) if spec["task"] == "detection" else ("fmr@target", "fnmr@target", "fmr@usual",
+                                                                            "fnmr@usual", "eer")
+            for m in mine:
+                if m.metric in main and "&" not in m.category:
+                    pm = selectors.public_metric(m)
+                    table.append({**pm, "display": _display(pm, m.insufficient, m.note)})
+            summaries = []
+            for m in mine:
+                if m.metric in SUMMARY_METRICS:
+                    pm = selectors.public_metric(m)
+                    summaries.append({**pm, "display": _display(pm, m.insufficient, m.note)})
+            svgs = []
+            for c in chart_list:
+                if c["model"] != spec["id"]:
+                    continue
+                svgs.append({**c, "svg": charts.svg_for_inline(_chart_bytes(run, spec["id"], c["chart"], "svg"))})
+            models.append({"spec": spec, "summary": run.summary.get("models", {}).get(spec["id"], {}),
+                           "table": table, "summaries": summaries, "charts": svgs})
+    return render(request, "evaluation/dashboard.html", {
+        "run": run, "runs": runs, "active": active, "models": models,
+        "alerts": run.alerts if run else [], "min_count": selectors.stats_min_count(),
+    })
+
+
+def chart_download(request: HttpRequest, run_id: int, model_id: str, chart: str, fmt: str) -> HttpResponse:
+    run = get_object_or_404(EvaluationRun, pk=run_id, status=RunStatus.DONE)
+    try:
+        data = _chart_bytes(run, model_id, chart, fmt)
+    except charts.ChartNotFound as exc:
+        raise Http404("No such chart.") from exc
+    resp = HttpResponse(data, content_type="image/svg+xml" if fmt == "svg" else "image/png")
+    resp["Content-Disposition"] = f'attachment; filename="evaluation-{run.pk}-{model_id}-{chart}.{fmt}"'
+    return resp
+
+
+def data_download(request: HttpRequest, run_id: int, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "json"):
+        raise Http404("Data is available as .csv or .json.")
+    run = get_object_or_404(EvaluationRun, pk=run_id, status=RunStatus.DONE)
+    rows = selectors.run_rows(run)
+    name = f"evaluation-{run.pk}.{fmt}"
+    if fmt == "json":
+        resp: HttpResponse = JsonResponse({"run": selectors.run_payload(run), "rows": rows}, encoder=DjangoJSONEncoder,
+                                          json_dumps_params={"indent": 1})
+    else:
+        buf = io.StringIO()
+        fields = ["run", "scope", "model", "version", "task", "category", "value", "metric", "estimate", "n",
+                  "ci_low", "ci_high", "insufficient", "note"]
+        w = csv.DictWriter(buf, fieldnames=fields)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r[k] is None else r[k]) for k in fields})
+        resp = HttpResponse(buf.getvalue(), content_type="text/csv; charset=utf-8")
+    resp["Content-Disposition"] = f'attachment; filename="{name}"'
+    return resp
+
+
+def curves_download(request: HttpRequest, run_id: int) -> JsonResponse:
+    run = get_object_or_404(EvaluationRun, pk=run_id, status=RunStatus.DONE)
+    out = []
+    for spec in run.model_specs:
+        for cat in ("all", *charts.VERIFICATION_CATEGORIES):
+            for c in selectors.run_curves(run, spec["id"], cat):
+                out.append({"model": spec["id"], "category": c.category, "value": c.value, "points": c.points})
+    return JsonResponse({"run": run.pk, "curves": json.loads(json.dumps(out))})
