@@ -179,3 +179,22 @@ def test_progress_is_recorded(make_dataset, build):
     p = snapshot_progress(snap)
     assert p["status"] == "published" and p["percent"] == 100.0 and p["done"] == p["total"] == snap.counts["photos"]
 
+
+
+def test_datasets_loads_when_a_split_has_no_face_at_all(make_dataset, build, tmp_path, monkeypatch):
+    """A column missing throughout one split must not change that split's features."""
+    from facecommons.pipeline.models import PhotoAnalysis
+
+    make_dataset(8)
+    keep = PhotoAnalysis.objects.order_by("pk").first()
+    PhotoAnalysis.objects.exclude(pk=keep.pk).delete()
+    snap = build()
+    root = extract(snap, tmp_path / "x")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    ds = datasets.load_dataset("imagefolder", data_dir=str(root), cache_dir=str(tmp_path / "hf"))
+    with_face = [r for s in ds for r in ds[s] if r["has_face"]]
+    assert len(with_face) == 1
+    assert with_face[0]["face_box"] == keep.face["box"]
+    assert all(r["face_box"] == [-1.0] * 4 for s in ds for r in ds[s] if not r["has_face"])

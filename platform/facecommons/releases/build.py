@@ -344,6 +344,34 @@ def metadata_row(*, c: Contribution, files: dict[str, ContributionFile], analysi
     return row
 
 
+NO_FACE_BOX = [-1.0, -1.0, -1.0, -1.0]
+NO_FACE_LANDMARKS = [[-1.0, -1.0]] * 5
+
+
+def jsonl_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row for a split's metadata.jsonl, with no JSON nulls.
+
+    ``datasets`` infers each split's features from its metadata file and refuses splits whose
+    features differ; a column that is null throughout one split (say, no face box in a small
+    test split) would be typed ``null`` there. So missing values are typed sentinels: "" for
+    text, [] for lists, -1 for the face box, landmarks and score (``has_face`` tells which).
+    metadata.parquet keeps real nulls under an explicit schema.
+    """
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key == "split":
+            continue
+        out[key] = "" if value is None else value
+    out["has_face"] = row.get("face_box") is not None
+    if row.get("face_box") is None:
+        out["face_box"] = NO_FACE_BOX
+    if row.get("face_landmarks") is None:
+        out["face_landmarks"] = NO_FACE_LANDMARKS
+    if row.get("face_score") is None:
+        out["face_score"] = -1.0
+    return out
+
+
 # --- the build -------------------------------------------------------------------------------------
 
 class _Progress:
@@ -478,8 +506,7 @@ def _build(snap: Snapshot, target: ArchiveTarget) -> tuple[int, str, dict[str, A
                     except FileNotFoundError:
                         cf.pop(variant)
                 row = metadata_row(c=c, files=cf, analysis=analysis, subject_id=subject_id, split=split, schema=schema)
-                jsonl[split].write((json.dumps({k2: v for k2, v in row.items() if k2 != "split"},
-                                               ensure_ascii=False) + "\n").encode())
+                jsonl[split].write((json.dumps(jsonl_row(row), ensure_ascii=False) + "\n").encode())
                 row["file_name"] = image_rel
                 rows.append(row)
                 stats.add(row, split)
