@@ -75,12 +75,12 @@ def make_dataset(make_user):
 
 
 @pytest.fixture
-def admin_user(make_user):
+def release_admin(make_user):
     return make_user(role="admin", email="admin@example.org")
 
 
 @pytest.fixture
-def researcher(make_user, admin_user):
+def researcher(make_user, release_admin):
     """An approved researcher who accepted the current data-use agreement."""
     from facecommons.releases.services import agreement_current, application_decide, application_submit
 
@@ -88,18 +88,18 @@ def researcher(make_user, admin_user):
     app = application_submit(user=user, name="Ada Researcher", institution="University of Somewhere",
                               purpose="Measuring the demographic bias of face detectors.",
                               agreement_version=agreement_current().version)
-    application_decide(application=app, actor=admin_user, approve=True)
+    application_decide(application=app, actor=release_admin, approve=True)
     return user
 
 
 @pytest.fixture
-def build(admin_user):
+def build(release_admin):
     """build(**kw) -> a published snapshot, built synchronously by the task's function."""
     from facecommons.releases.build import snapshot_build
     from facecommons.releases.services import snapshot_request
 
     def _build(**kw: Any):
-        snap = snapshot_request(actor=admin_user, enqueue=False, **kw)
+        snap = snapshot_request(actor=release_admin, enqueue=False, **kw)
         result = snapshot_build(snapshot_id=snap.pk)
         assert result is not None and result.status == "published", result
         return result

@@ -7,7 +7,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-def test_apply_and_admin_approves_by_api(make_user, client_for, admin_user, mailoutbox,
+def test_apply_and_admin_approves_by_api(make_user, client_for, release_admin, mailoutbox,
                                         django_capture_on_commit_callbacks):
     from facecommons.accounts.roles import is_researcher
 
@@ -35,7 +35,7 @@ def test_apply_and_admin_approves_by_api(make_user, client_for, admin_user, mail
     app_id = ok.json()["id"]
     assert c.post(f"/api/v1/researcher-applications/{app_id}/decision/", {"decision": "approve"},
                   format="json").status_code == 403
-    admin = client_for(admin_user)
+    admin = client_for(release_admin)
     assert admin.post(f"/api/v1/researcher-applications/{app_id}/decision/", {"decision": "maybe"},
                       format="json").status_code == 400
     with django_capture_on_commit_callbacks(execute=True):
@@ -50,14 +50,14 @@ def test_apply_and_admin_approves_by_api(make_user, client_for, admin_user, mail
                       format="json").status_code == 404
 
 
-def test_refusal_needs_a_reason_and_is_mailed(make_user, client_for, admin_user, mailoutbox,
+def test_refusal_needs_a_reason_and_is_mailed(make_user, client_for, release_admin, mailoutbox,
                                               django_capture_on_commit_callbacks):
     from facecommons.releases.services import application_submit
 
     user = make_user(email="r2@example.org")
     app = application_submit(user=user, name="R", institution="U", purpose="Auditing face detectors for bias.",
                              agreement_version=1)
-    admin = client_for(admin_user)
+    admin = client_for(release_admin)
     url = f"/api/v1/researcher-applications/{app.pk}/decision/"
     no_reason = admin.post(url, {"decision": "refuse"}, format="json")
     assert no_reason.status_code == 400 and no_reason.json()["error"]["code"] == "reason_required"
@@ -71,7 +71,7 @@ def test_refusal_needs_a_reason_and_is_mailed(make_user, client_for, admin_user,
                        agreement_version=1)
 
 
-def test_admin_decides_in_django_admin(make_user, admin_user, client, mailoutbox,
+def test_admin_decides_in_django_admin(make_user, release_admin, client, mailoutbox,
                                       django_capture_on_commit_callbacks):
     from facecommons.releases.models import ResearcherApplication
     from facecommons.releases.services import application_submit
@@ -79,7 +79,7 @@ def test_admin_decides_in_django_admin(make_user, admin_user, client, mailoutbox
     user = make_user(email="r3@example.org")
     app = application_submit(user=user, name="R", institution="U", purpose="Auditing face detectors for bias.",
                              agreement_version=1)
-    client.force_login(admin_user)
+    client.force_login(release_admin)
     with django_capture_on_commit_callbacks(execute=True):
         resp = client.post(f"/admin/releases/researcherapplication/{app.pk}/change/",
                            {"status": "approved", "reason": ""})
@@ -138,12 +138,12 @@ def test_non_researchers_cannot_make_tokens_or_download_on_pages(make_user, clie
     assert client.get("/research/snapshots/2026.01.0/download/").status_code == 404
 
 
-def test_build_api_and_page(make_dataset, admin_user, client_for, make_user, client, django_capture_on_commit_callbacks):
+def test_build_api_and_page(make_dataset, release_admin, client_for, make_user, client, django_capture_on_commit_callbacks):
     from facecommons.releases.models import Snapshot
 
     make_dataset(3)
     assert client_for(make_user(email="x@example.org")).post("/api/v1/snapshots/", {}, format="json").status_code == 403
-    admin = client_for(admin_user)
+    admin = client_for(release_admin)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         resp = admin.post("/api/v1/snapshots/", {"note": "first"}, format="json")
     assert resp.status_code == 202
@@ -152,7 +152,7 @@ def test_build_api_and_page(make_dataset, admin_user, client_for, make_user, cli
     assert len(callbacks) == 1  # the build is enqueued after commit
     assert admin.post("/api/v1/snapshots/", {}, format="json").status_code == 409
     assert admin.post("/api/v1/snapshots/", {"purge_of": "nope"}, format="json").status_code in (400, 409)
-    client.force_login(admin_user)
+    client.force_login(release_admin)
     page = client.get("/snapshots/").content.decode()
     assert "build-progress" in page and body["version"] in page
     progress = client.get(f"/snapshots/{body['version']}/progress/").json()

@@ -143,13 +143,13 @@ def test_splits_are_deterministic_and_stable(make_dataset, build):
     assert s2.version > s1.version
 
 
-def test_rebuild_of_the_same_snapshot_is_byte_identical(make_dataset, admin_user):
+def test_rebuild_of_the_same_snapshot_is_byte_identical(make_dataset, release_admin):
     from facecommons.releases.build import snapshot_build
     from facecommons.releases.models import Snapshot
     from facecommons.releases.services import snapshot_request
 
     make_dataset(5)
-    snap = snapshot_request(actor=admin_user, enqueue=False)
+    snap = snapshot_request(actor=release_admin, enqueue=False)
     first = snapshot_build(snapshot_id=snap.pk)
     # Simulate a crashed run being redone: the same snapshot built again gives the same bytes.
     Snapshot.objects.filter(pk=snap.pk).update(status="failed")
