@@ -177,8 +177,10 @@ def upload_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def photos_page(request: HttpRequest) -> HttpResponse:
     labels = _TaxonomyLabels()
-    photos = [{"c": c, "rows": category_rows(c, labels), **photo_status(c)}
-              for c in contribution_list_for_owner(owner=request.user).select_related("taxonomy")]
+    photos = []
+    for c in contribution_list_for_owner(owner=request.user).select_related("taxonomy"):
+        rows = category_rows(c, labels)
+        photos.append({"c": c, "rows": rows, "corrected": any(r["corrected"] for r in rows), **photo_status(c)})
     return render(request, "contributions/photos.html", {"photos": photos})
 
 
