@@ -1,1 +1,181 @@
+"""Moderation: reviews, queue leases, escalations, abuse flags and face embeddings.
 
+Leases live here, not on ``Contribution``: the queue is moderation's business, and the
+lease row's unique constraint is what makes two moderators never hold the same photo.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from facecommons.contributions.models import Contribution
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    CORRECT = "correct", "Approve with corrected categories"
+    SKIP = "skip", "Skip"
+    ESCALATE = "escalate", "Escalate to an admin"
+
+
+class RejectReason(models.TextChoices):
+    NOT_ONE_CLEAR_FACE = "not_one_clear_face", "Not one clear face"
+    SEVERAL_PEOPLE = "several_people", "Several people"
+    INAPPROPRIATE = "inappropriate", "Inappropriate"
+    POOR_QUALITY = "poor_quality", "Poor quality"
+    CATEGORIES_WRONG = "categories_wrong", "Categories clearly wrong"
+    DUPLICATE = "duplicate", "Duplicate"
+    APPEARS_MINOR = "appears_minor", "Appears to be a minor"
+    OTHER = "other", "Other (with a note)"
+
+
+# What the contributor reads in My photos.
+REJECT_MESSAGES: dict[str, str] = {
+    RejectReason.NOT_ONE_CLEAR_FACE: "Moderators could not see one clear face in this photo.",
+    RejectReason.SEVERAL_PEOPLE: "More than one person is visible in this photo; each photo must show only you.",
+    RejectReason.INAPPROPRIATE: "This photo is not appropriate for the dataset.",
+    RejectReason.POOR_QUALITY: "The photo quality is too low (blur, darkness or size) to be useful.",
+    RejectReason.CATEGORIES_WRONG: "The declared categories clearly do not match the photo.",
+    RejectReason.DUPLICATE: "This photo duplicates (or nearly duplicates) another photo in Face Commons.",
+    RejectReason.APPEARS_MINOR: "The person in this photo appears to be under 18; only adults may take part.",
+    RejectReason.OTHER: "Moderators did not accept this photo.",
+}
+
+
+class Review(models.Model):
+    """One moderator's decision on one contribution (at most one each)."""
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="reviews")
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reason_code = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
+    note = models.TextField(blank=True)
+    corrected_categories = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["contribution", "moderator"], name="one_review_per_moderator")]
+        indexes = [models.Index(fields=["moderator", "contribution"])]
+        permissions = [("review", "Can review contributions in the moderation queue")]
+
+    def __str__(self) -> str:
+        return f"{self.moderator_id} {self.decision} {self.contribution_id}"
+
+
+class ReviewLease(models.Model):
+    """Who holds a contribution in the queue, until when. One row per contribution at most.
+
+    Taking a lease is an insert (fails on the unique constraint while another row exists) or a
+    conditional update of an expired row, so it is atomic on every database.
+    """
+
+    contribution = models.OneToOneField(Contribution, on_delete=models.CASCADE, related_name="review_lease")
+    moderator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    leased_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.contribution_id} held by {self.moderator_id} until {self.expires_at:%H:%M:%S}"
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Escalation(models.Model):
+    """A contribution an admin must decide: moderators disagreed, or one escalated."""
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="escalations")
+    status = models.CharField(max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.OPEN)
+    reason = models.CharField(max_length=40, help_text="disagreement, moderator_escalated, reject_reasons_differ")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=10, blank=True)
+    reason_code = models.CharField(max_length=30, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["contribution"], condition=models.Q(status="open"),
+                                               name="one_open_escalation")]
+
+    def __str__(self) -> str:
+        return f"escalation of {self.contribution_id} ({self.status})"
+
+
+class FlagKind(models.TextChoices):
+    NEAR_DUPLICATE = "near_duplicate", "Near-duplicate photo"
+    SAME_FACE = "same_face", "Same face under another account"
+    INCONSISTENT_DECLARATION = "inconsistent_declaration", "Declarations differ between own photos"
+    NO_FACE_EMBEDDING = "no_face_embedding", "Face could not be embedded"
+
+
+class ContributionFlag(models.Model):
+    """An abuse or duplicate signal shown to moderators. Rewards treat unresolved
+    ``near_duplicate``/``same_face`` flags as not earning."""
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="flags")
+    kind = models.CharField(max_length=30, choices=FlagKind.choices, db_index=True)
+    related_contribution = models.ForeignKey(Contribution, null=True, blank=True, on_delete=models.CASCADE,
+                                             related_name="+")
+    score = models.FloatField(default=0.0, help_text="distance (Hamming bits, embedding distance) or step gap")
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [models.UniqueConstraint(fields=["contribution", "kind", "related_contribution"],
+                                               name="one_flag_per_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on {self.contribution_id}"
+
+
+class PhotoHash(models.Model):
+    """The 64-bit perceptual hash split into four 16-bit bands, each indexed.
+
+    Multi-index hashing: if two hashes differ in at most 8 bits, then (pigeonhole) one of the
+    four 16-bit bands differs in at most 2 bits, so the candidates are the rows whose band i
+    is within Hamming distance 2 of ours for some i (1 + 16 + 120 = 137 values per band).
+    """
+
+    contribution = models.OneToOneField(Contribution, on_delete=models.CASCADE, primary_key=True,
+                                        related_name="photo_hash")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    phash = models.BigIntegerField(help_text="signed 64-bit value of the hex hash")
+    band0 = models.IntegerField(db_index=True)
+    band1 = models.IntegerField(db_index=True)
+    band2 = models.IntegerField(db_index=True)
+    band3 = models.IntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"phash of {self.contribution_id}"
+
+
+class FaceEmbedding(models.Model):
+    """The face embedding of a contribution under one verifier model/version."""
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="face_embeddings")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    model_id = models.CharField(max_length=40)
+    version = models.CharField(max_length=80)
+    vector = models.BinaryField(help_text="float32 little-endian")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contribution", "model_id", "version"],
+                                               name="one_embedding_per_model")]
+        indexes = [models.Index(fields=["model_id", "version"])]
+
+    def __str__(self) -> str:
+        return f"{self.model_id} embedding of {self.contribution_id}"

@@ -1,0 +1,396 @@
+"""Moderation services: the queue (leases), decisions, consensus, escalations.
+
+Leasing. A lease is a row of ``ReviewLease`` (unique per contribution). Taking one is either
+an INSERT (which fails on the unique constraint while another moderator's row exists) or a
+conditional UPDATE of a row that is expired or already ours; both are atomic on every
+database, so two moderators never hold the same photo. On PostgreSQL and CockroachDB the
+candidates are first read ``FOR UPDATE SKIP LOCKED`` (a small LIMIT), so concurrent
+moderators walk past each other's candidates instead of queueing on the same rows; on SQLite
+(one writer at a time) the conditional write alone is the guarantee.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from facecommons.accounts.roles import is_admin, is_moderator
+from facecommons.common.audit import audit_record
+from facecommons.common.conf import setting
+from facecommons.common.db import run_in_transaction
+from facecommons.contributions.models import Contribution, ContributionStatus
+from facecommons.contributions.services import categories_validate, contribution_transition
+from facecommons.moderation.models import (
+    REJECT_MESSAGES,
+    Decision,
+    Escalation,
+    EscalationStatus,
+    RejectReason,
+    Review,
+    ReviewLease,
+)
+
+logger = logging.getLogger(__name__)
+S = ContributionStatus
+CANDIDATE_BATCH = 5
+SCARCEST_WINDOW = 50
+NOTE_MAX = 2000
+
+
+class ModerationError(Exception):
+    """A refused moderation action; ``status`` is the HTTP status the API answers."""
+
+    def __init__(self, code: str, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+def lease_seconds() -> int:
+    return int(setting("MODERATION_LEASE_SECONDS", 300))
+
+
+def consensus_n() -> int:
+    return max(1, int(setting("MODERATION_CONSENSUS", 2)))
+
+
+def _run(fn: Any) -> Any:
+    # Inside a caller's transaction (tests, admin actions) a retry cannot restart it.
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            return fn()
+    return run_in_transaction(fn)
+
+
+# --- queue ---------------------------------------------------------------------------------
+
+def queue_candidates(*, moderator: Any, now: Any, exclude_ids: list[Any] | None = None) -> Any:
+    """Awaiting-review contributions this moderator may take, oldest first (a queryset).
+
+    Not their own, not reviewed by them, not escalated, not leased by someone else now.
+    """
+    qs = (Contribution.objects.filter(status=S.AWAITING_REVIEW).exclude(owner_id=moderator.pk)
+          .filter(~Exists(Review.objects.filter(contribution_id=OuterRef("pk"), moderator_id=moderator.pk)))
+          .filter(~Exists(ReviewLease.objects.filter(contribution_id=OuterRef("pk"), expires_at__gt=now)
+                          .exclude(moderator_id=moderator.pk)))
+          .filter(~Exists(Escalation.objects.filter(contribution_id=OuterRef("pk"), status=EscalationStatus.OPEN))))
+    if exclude_ids:
+        qs = qs.exclude(pk__in=exclude_ids)
+    return qs.order_by("created_at", "pk")
+
+
+def lease_take(*, moderator: Any, contribution_id: Any, now: Any) -> bool:
+    """Take (or renew) the lease of one contribution; False when someone else holds it.
+
+    Precondition: inside a transaction. The UPDATE only touches a row that is expired or
+    ours; the INSERT fails on the unique constraint if another row appeared meanwhile.
+    """
+    expires = now + timedelta(seconds=lease_seconds())
+    updated = (ReviewLease.objects.filter(contribution_id=contribution_id)
+               .filter(Q(expires_at__lte=now) | Q(moderator_id=moderator.pk))
+               .update(moderator_id=moderator.pk, leased_at=now, expires_at=expires))
+    if updated:
+        return True
+    if ReviewLease.objects.filter(contribution_id=contribution_id).exists():
+        return False
+    try:
+        with transaction.atomic():
+            ReviewLease.objects.create(contribution_id=contribution_id, moderator_id=moderator.pk, leased_at=now,
+                                       expires_at=expires)
+    except IntegrityError:
+        return False
+    return True
+
+
+def approved_value_counts() -> dict[str, int]:
+    """Approved photos per ``category=value`` (effective categories), cached for a minute.
+
+    Used only to rank the queue by scarcity; a minute-old count is good enough and keeps
+    the queue from scanning every approved photo on each request.
+    """
+    key = "moderation:approved_value_counts"
+    counts = cache.get(key)
+    if counts is None:
+        counts = {}
+        rows = Contribution.objects.filter(status=S.APPROVED).values_list("categories", "corrected_categories")
+        for declared, corrected in rows.iterator(chunk_size=2000):
+            for cat, val in {**(declared or {}), **(corrected or {})}.items():
+                for v in (val if isinstance(val, list) else [val]):
+                    counts[f"{cat}={v}"] = counts.get(f"{cat}={v}", 0) + 1
+        cache.set(key, counts, 60)
+    return counts
+
+
+def scarcity(categories: dict[str, Any], counts: dict[str, int]) -> int:
+    """The count of the scarcest declared value (lower = scarcer)."""
+    best: int | None = None
+    for cat, val in (categories or {}).items():
+        for v in (val if isinstance(val, list) else [val]):
+            n = counts.get(f"{cat}={v}", 0)
+            best = n if best is None else min(best, n)
+    return best or 0
+
+
+def queue_lease_next(*, moderator: Any, exclude_ids: list[Any] | None = None) -> Contribution | None:
+    """Lease the next contribution for ``moderator`` (or renew one they hold), or None.
+
+    ``exclude_ids``: contributions the caller already holds in its buffer. Order follows
+    ``MODERATION_QUEUE_ORDER``: ``oldest`` (default) or ``scarcest`` (the scarcest declared
+    category value first, among the oldest ``SCARCEST_WINDOW`` candidates, so it stays fast).
+    """
+    if not is_moderator(moderator):
+        raise ModerationError("forbidden", "Only moderators and admins can review photos.", 403)
+    order = str(setting("MODERATION_QUEUE_ORDER", "oldest"))
+    skip_locked = connection.features.has_select_for_update_skip_locked
+
+    def lease() -> Contribution | None:
+        now = timezone.now()
+        qs = queue_candidates(moderator=moderator, now=now, exclude_ids=exclude_ids)
+        if order == "scarcest":
+            window = list(qs.values_list("pk", "categories")[:SCARCEST_WINDOW])
+            counts = approved_value_counts()
+            ids = [pk for pk, _ in sorted(window, key=lambda row: scarcity(row[1], counts))]
+            if skip_locked and ids:
+                locked = set(Contribution.objects.filter(pk__in=ids)
+                             .select_for_update(skip_locked=True).values_list("pk", flat=True))
+                ids = [pk for pk in ids if pk in locked]
+        elif skip_locked:
+            ids = list(qs.select_for_update(skip_locked=True).values_list("pk", flat=True)
+                       [:CANDIDATE_BATCH])
+        else:
+            ids = list(qs.values_list("pk", flat=True)[:CANDIDATE_BATCH])
+        for pk in ids:
+            # Taking a lease is not logged (it changes nothing); the photo views and the
+            # decision are.
+            if lease_take(moderator=moderator, contribution_id=pk, now=now):
+                return Contribution.objects.select_related("owner", "taxonomy").get(pk=pk)
+        return None
+
+    # A batch can be exhausted by other moderators between reading and leasing: try again
+    # a few times before telling the moderator the queue is empty.
+    for _ in range(4):
+        got = _run(lease)
+        if got is not None:
+            return got
+        if not _run(lambda: queue_candidates(moderator=moderator, now=timezone.now(),
+                                             exclude_ids=exclude_ids).exists()):
+            return None
+    return None
+
+
+def lease_release(*, moderator: Any, contribution_id: Any) -> int:
+    deleted, _ = ReviewLease.objects.filter(contribution_id=contribution_id, moderator_id=moderator.pk).delete()
+    return deleted
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+@dataclass
+class DecisionResult:
+    review: Review
+    contribution: Contribution
+    outcome: str  # "pending", "approved", "rejected", "escalated", "skipped"
+
+
+def _clean_note(note: Any) -> str:
+    if note is None:
+        return ""
+    if not isinstance(note, str):
+        raise ModerationError("invalid", "The note must be text.", 400)
+    note = note.strip()
+    if len(note) > NOTE_MAX:
+        raise ModerationError("invalid", f"The note must be at most {NOTE_MAX} characters.", 400)
+    return note
+
+
+def corrections_validate(*, contribution: Contribution, categories: Any) -> dict[str, Any]:
+    """Check corrected values against the contribution's own taxonomy; return only the keys
+    whose value differs from the declared one."""
+    if not isinstance(categories, dict) or not categories:
+        raise ModerationError("invalid_categories", "Give the corrected categories as an object of "
+                                                    "category → value(s).", 400)
+    merged = {**contribution.categories, **contribution.corrected_categories, **categories}
+    try:
+        clean, _ = categories_validate(categories=merged, free_text=contribution.categories_free_text,
+                                       taxonomy=contribution.taxonomy)
+    except ValidationError as exc:
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"categories": exc.messages}
+        raise ModerationError("invalid_categories", "; ".join(" ".join(v) for v in fields.values()), 400) from exc
+    return {k: v for k, v in clean.items() if k in categories and v != contribution.categories.get(k)}
+
+
+def review_decide(*, moderator: Any, contribution: Contribution, decision: str, reason_code: str | None = None,
+                  note: str = "", categories: dict[str, Any] | None = None) -> DecisionResult:
+    """Record ``moderator``'s decision, apply consensus, release the lease.
+
+    Refusals (``ModerationError``): not a moderator 403, own photo 403, already reviewed
+    409, lease held by someone else or by no one 409, photo no longer awaiting review 409,
+    bad reason/categories/note 400.
+    """
+    if not is_moderator(moderator):
+        raise ModerationError("forbidden", "Only moderators and admins can review photos.", 403)
+    if decision not in Decision.values:
+        raise ModerationError("invalid_decision", f"Unknown decision '{str(decision)[:20]}'; use one of "
+                                                  f"{', '.join(Decision.values)}.", 400)
+    note = _clean_note(note)
+    reason = reason_code or ""
+    if decision == Decision.REJECT:
+        if reason not in RejectReason.values:
+            raise ModerationError("invalid_reason", "Choose a rejection reason: "
+                                                    f"{', '.join(RejectReason.values)}.", 400)
+        if reason == RejectReason.OTHER and not note:
+            raise ModerationError("note_required", "Rejecting for 'other' needs a note saying why.", 400)
+    elif reason:
+        raise ModerationError("invalid_reason", "A reason is only given with a rejection.", 400)
+    if decision == Decision.CORRECT and not categories:
+        raise ModerationError("invalid_categories", "A correction needs the corrected categories.", 400)
+    if categories and decision not in (Decision.APPROVE, Decision.CORRECT):
+        raise ModerationError("invalid_categories", "Categories can only be corrected with an approval.", 400)
+
+    def decide() -> DecisionResult:
+        c = Contribution.objects.select_for_update().select_related("taxonomy").get(pk=contribution.pk)
+        if c.owner_id == moderator.pk:
+            raise ModerationError("own_photo", "You cannot review your own photo.", 403)
+        if Review.objects.filter(contribution=c, moderator_id=moderator.pk).exists():
+            raise ModerationError("already_reviewed", "You have already reviewed this photo.", 409)
+        if c.status != S.AWAITING_REVIEW:
+            raise ModerationError("not_awaiting_review", f"This photo is no longer awaiting review "
+                                                         f"({c.get_status_display().lower()}).", 409)
+        lease = ReviewLease.objects.filter(contribution=c).first()
+        if lease is None or lease.moderator_id != moderator.pk:
+            raise ModerationError("not_leased", "You do not hold this photo in your queue (its lease expired "
+                                                "and another moderator took it, or you never leased it). "
+                                                "Take the next photo.", 409)
+        corrected: dict[str, Any] = {}
+        if categories:
+            corrected = corrections_validate(contribution=c, categories=categories)
+        review = Review.objects.create(contribution=c, moderator=moderator, decision=decision, reason_code=reason,
+                                       note=note, corrected_categories=corrected)
+        audit_record(actor=moderator, action=f"moderation_{decision}", obj=c, before={"status": c.status},
+                     after={"decision": decision, **({"reason_code": reason} if reason else {}),
+                            **({"corrected_categories": corrected} if corrected else {})}, note=note)
+        if corrected:
+            before = dict(c.corrected_categories)
+            c.corrected_categories = {**c.corrected_categories, **corrected}
+            c.save(update_fields=["corrected_categories", "updated_at"])
+            audit_record(actor=moderator, action="categories_corrected", obj=c,
+                         before={"categories": c.categories, "corrected_categories": before},
+                         after={"corrected_categories": c.corrected_categories})
+        lease.delete()
+        if decision == Decision.SKIP:
+            outcome = "skipped"
+        elif decision == Decision.ESCALATE:
+            _escalate(c, reason="moderator_escalated", raised_by=moderator, note=note)
+            outcome = "escalated"
+        else:
+            outcome = _apply_consensus(c)
+        return DecisionResult(review=review, contribution=c, outcome=outcome)
+
+    result: DecisionResult = _run(decide)
+    return result
+
+
+def _escalate(c: Contribution, *, reason: str, raised_by: Any | None = None, note: str = "") -> Escalation:
+    open_ = Escalation.objects.filter(contribution=c, status=EscalationStatus.OPEN).first()
+    if open_ is not None:
+        return open_
+    esc = Escalation.objects.create(contribution=c, reason=reason, raised_by=raised_by, note=note)
+    ReviewLease.objects.filter(contribution=c).delete()
+    audit_record(actor=raised_by, action="moderation_escalated", obj=c, after={"reason": reason}, note=note)
+    return esc
+
+
+def _apply_consensus(c: Contribution) -> str:
+    """Approve on N approvals and no rejection; reject on N rejections with the same reason;
+    escalate any disagreement. Precondition: ``c`` is locked in the current transaction."""
+    n = consensus_n()
+    votes = list(Review.objects.filter(contribution=c, decision__in=[Decision.APPROVE, Decision.CORRECT,
+                                                                     Decision.REJECT])
+                 .values_list("decision", "reason_code"))
+    approvals = sum(1 for d, _ in votes if d != Decision.REJECT)
+    rejects = [r for d, r in votes if d == Decision.REJECT]
+    if approvals and rejects:
+        _escalate(c, reason="disagreement")
+        return "escalated"
+    if approvals >= n:
+        contribution_transition(contribution=c, to=S.APPROVED, action="moderation_approved",
+                                extra={"approvals": approvals})
+        ReviewLease.objects.filter(contribution=c).delete()
+        return "approved"
+    if rejects:
+        reasons = set(rejects)
+        if len(reasons) > 1 and len(rejects) >= n:
+            _escalate(c, reason="reject_reasons_differ")
+            return "escalated"
+        if len(reasons) == 1 and len(rejects) >= n:
+            reason = rejects[0]
+            notes = [r for r in Review.objects.filter(contribution=c, decision=Decision.REJECT)
+                     .order_by("created_at", "pk").values_list("note", flat=True) if r]
+            message = REJECT_MESSAGES.get(reason, "Moderators did not accept this photo.")
+            if reason == RejectReason.OTHER and notes:
+                message = f"{message} {notes[0]}"
+            contribution_transition(contribution=c, to=S.REJECTED, action="moderation_rejected",
+                                    reason_code=reason, message=message, extra={"rejections": len(rejects)})
+            ReviewLease.objects.filter(contribution=c).delete()
+            return "rejected"
+    return "pending"
+
+
+def escalation_resolve(*, admin: Any, contribution: Contribution, decision: str, reason_code: str | None = None,
+                       note: str = "") -> Escalation:
+    """An admin decides an escalated contribution: ``approve`` or ``reject`` (with a reason)."""
+    if not is_admin(admin):
+        raise ModerationError("forbidden", "Only admins decide escalations.", 403)
+    if decision not in (Decision.APPROVE, Decision.REJECT):
+        raise ModerationError("invalid_decision", "An escalation is decided by approve or reject.", 400)
+    note = _clean_note(note)
+    reason = reason_code or ""
+    if decision == Decision.REJECT and reason not in RejectReason.values:
+        raise ModerationError("invalid_reason", "Choose a rejection reason.", 400)
+    if decision == Decision.REJECT and reason == RejectReason.OTHER and not note:
+        raise ModerationError("note_required", "Rejecting for 'other' needs a note saying why.", 400)
+
+    def resolve() -> Escalation:
+        c = Contribution.objects.select_for_update().get(pk=contribution.pk)
+        esc = Escalation.objects.filter(contribution=c, status=EscalationStatus.OPEN).first()
+        if esc is None:
+            raise ModerationError("no_open_escalation", "This photo has no open escalation.", 409)
+        if c.status != S.AWAITING_REVIEW:
+            raise ModerationError("not_awaiting_review", "This photo is no longer awaiting review.", 409)
+        if decision == Decision.APPROVE:
+            contribution_transition(contribution=c, to=S.APPROVED, actor=admin, action="escalation_approved",
+                                    note=note, extra={"escalation": esc.pk})
+        else:
+            message = REJECT_MESSAGES.get(reason, "Moderators did not accept this photo.")
+            if reason == RejectReason.OTHER:
+                message = f"{message} {note}"
+            contribution_transition(contribution=c, to=S.REJECTED, actor=admin, action="escalation_rejected",
+                                    reason_code=reason, message=message, note=note, extra={"escalation": esc.pk})
+        esc.status, esc.resolved_by, esc.resolved_at = EscalationStatus.RESOLVED, admin, timezone.now()
+        esc.decision, esc.reason_code, esc.resolution_note = decision, reason, note
+        esc.save(update_fields=["status", "resolved_by", "resolved_at", "decision", "reason_code", "resolution_note"])
+        audit_record(actor=admin, action="escalation_resolved", obj=c, before={"escalation": "open"},
+                     after={"decision": decision, **({"reason_code": reason} if reason else {})}, note=note)
+        ReviewLease.objects.filter(contribution=c).delete()
+        return esc
+
+    result: Escalation = _run(resolve)
+    return result
+
+
+def flag_resolve(*, admin: Any, flag: Any, note: str = "") -> Any:
+    """Mark a flag resolved (a false positive), audit-logged."""
+    if not is_moderator(admin):
+        raise ModerationError("forbidden", "Only moderators and admins resolve flags.", 403)
+    flag.resolved = True
+    flag.save(update_fields=["resolved"])
+    audit_record(actor=admin, action="flag_resolved", obj=flag.contribution, after={"flag": flag.pk,
+                                                                                     "kind": flag.kind}, note=note)
+    return flag
