@@ -78,7 +78,8 @@ class DonationForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = [(p.id, p.label) for p in list_providers()]
+        self.fields["provider"].choices = [  # type: ignore[attr-defined]
+            (p.id, p.label) for p in list_providers()]
         self.fields["currency"].required = False
 
 

@@ -55,7 +55,7 @@ class DonationInSerializer(serializers.Serializer):
     currency = serializers.CharField(max_length=3, min_length=3, required=False)
     donor_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     anonymous = serializers.BooleanField(required=False, default=False)
-    source = serializers.CharField(max_length=40, required=False, default="manual")
+    source = serializers.CharField(max_length=40, required=False, default="manual")  # type: ignore[assignment]
     reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     received_at = serializers.DateTimeField(required=False)
 
@@ -67,7 +67,7 @@ class DonationInSerializer(serializers.Serializer):
 
 
 class DonationOutSerializer(serializers.ModelSerializer):
-    source = serializers.CharField(source="provider")
+    source = serializers.CharField(source="provider")  # type: ignore[assignment]
     display = serializers.SerializerMethodField()
 
     class Meta:
@@ -121,7 +121,7 @@ class MeRewardsSerializer(serializers.Serializer):
 
 class MultiplierValueSerializer(serializers.Serializer):
     value = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     multiplier = serializers.DecimalField(max_digits=8, decimal_places=4)
     points = serializers.DecimalField(max_digits=10, decimal_places=2)
     approved_photos = serializers.IntegerField()
@@ -129,7 +129,7 @@ class MultiplierValueSerializer(serializers.Serializer):
 
 class MultiplierCategorySerializer(serializers.Serializer):
     category = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     values = MultiplierValueSerializer(many=True)
 
 

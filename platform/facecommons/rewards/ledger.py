@@ -56,7 +56,7 @@ def account_payable(user: Any, currency: str | None = None) -> Account:
         return Account.objects.get(kind=AccountKind.PAYABLE, user=user, currency=currency)
 
 
-def accounts_payable_bulk(users: list[Any], currency: str | None = None) -> dict[int, Account]:
+def accounts_payable_bulk(users: list[Any], currency: str | None = None) -> dict[Any, Account]:
     """{user id: payable account} for many users in three queries (payout rounds)."""
     currency = (currency or currency_default()).upper()
     ids = [u.pk for u in users]

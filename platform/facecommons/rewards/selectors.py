@@ -28,7 +28,7 @@ def user_rewards(user: Any, *, history_limit: int = 100) -> dict[str, Any]:
     history = [
         {"kind": e.kind, "points": str(e.points), "multiplier": str(e.multiplier), "capped": e.capped,
          "reason": e.reason, "contribution_id": str(e.contribution_id), "created_at": e.created_at.isoformat(),
-         "settled_in_round": e.payout_round.period if e.payout_round_id else None}
+         "settled_in_round": e.payout_round.period if e.payout_round else None}
         for e in PointsEntry.objects.filter(user=user).select_related("payout_round")[:history_limit]
     ]
     lines = [
