@@ -283,6 +283,17 @@ def test_motion_photo_trailer_accepted_and_dropped(client):
     assert b"ftypmp42" not in raw and raw.endswith(b"\xff\xd9")
 
 
+def test_long_video_trailer_with_chance_tokens_accepted(client):
+    """A Motion Photo's MP4 is megabytes of compressed data in which 4-byte tokens such as
+    "PK\\x03\\x04" or "<svg" occur by chance: that must not be taken for a polyglot."""
+    rng = np.random.default_rng(5)
+    video = bytearray(rng.integers(0, 256, 300_000, dtype=np.uint8).tobytes())
+    video[1000:1004] = b"PK\x03\x04"
+    video[200_000:200_004] = b"<svg"
+    mp4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + bytes(video)
+    accept(client, jpeg(seed=15) + mp4, "MVIMG_1.jpg", "image/jpeg")
+
+
 def test_path_traversal_name_sanitised(client, private_media, tmp_path):
     c = accept(client, jpeg(seed=12), "../../etc/passwd.jpg", "image/jpeg")
     assert c.original_name == "passwd.jpg"
