@@ -1,3 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from facecommons.moderation import views
+
+urlpatterns: list = [
+    path("", views.review_page, name="moderation-review"),
+    path("agreement/", views.agreement_page, name="moderation-agreement"),
+    path("audit/", views.audit_page, name="moderation-audit"),
+    path("escalations/", views.escalations_page, name="moderation-escalations"),
+]

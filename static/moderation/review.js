@@ -1,0 +1,290 @@
+/* The review screen: keyboard-driven, with a buffer of leased photos so that a decision
+ * shows the next one at once (its images are preloaded while the moderator looks at the
+ * current one). Talks to /api/v1/moderation/next/ and /api/v1/moderation/{id}/decision/. */
+(function () {
+  "use strict";
+  const cfg = JSON.parse(document.getElementById("review-config").textContent);
+  const root = document.getElementById("review");
+  const $ = (id) => document.getElementById(id);
+  const csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
+  const BUFFER = cfg.buffer || 2;
+  const buffer = []; // leased items, buffer[0] is on screen
+  let filling = null;
+  let mode = "idle"; // idle | reject | correct | help | busy
+  let overlays = true;
+  const preloaded = new Map();
+
+  function status(text) { $("review-status").textContent = text; }
+
+  async function api(url, body) {
+    const resp = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    let data = null;
+    if (resp.status !== 204) { try { data = await resp.json(); } catch (e) { data = null; } }
+    return { status: resp.status, data };
+  }
+
+  function preload(item) {
+    for (const url of [item.images.original, item.images.enhanced]) {
+      if (url && !preloaded.has(url)) { const img = new Image(); img.src = url; preloaded.set(url, img); }
+    }
+  }
+
+  async function fill() {
+    // One refill at a time; each call leases one more photo until the buffer is full.
+    if (filling) return filling;
+    filling = (async () => {
+      while (buffer.length < BUFFER) {
+        const r = await api(cfg.next_url, { held: buffer.map((i) => i.id) });
+        if (r.status === 200 && r.data) {
+          if (buffer.some((i) => i.id === r.data.id)) break;
+          buffer.push(r.data); preload(r.data);
+          if (buffer.length === 1) show();
+        } else if (r.status === 204) {
+          break;
+        } else {
+          status((r.data && r.data.error && r.data.error.message) || "The queue could not be loaded.");
+          break;
+        }
+      }
+      filling = null;
+      if (!buffer.length) show();
+    })();
+    return filling;
+  }
+
+  function el(tag, attrs, text) {
+    const e = document.createElementNS(tag === "svg" || ["rect", "circle", "g"].includes(tag) ?
+      "http://www.w3.org/2000/svg" : "http://www.w3.org/1999/xhtml", tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text != null) e.textContent = text;
+    return e;
+  }
+
+  function drawOverlay(svg, item, detections) {
+    // The viewBox is the stored original's pixel size, so the boxes scale with the image.
+    svg.replaceChildren();
+    svg.setAttribute("viewBox", `0 0 ${item.width} ${item.height}`);
+    svg.setAttribute("preserveAspectRatio", "none");
+    const r = Math.max(2, Math.round(Math.min(item.width, item.height) / 150));
+    for (const d of detections || []) {
+      const [x1, y1, x2, y2] = d.box;
+      const g = el("g");
+      g.appendChild(el("rect", { x: x1, y: y1, width: x2 - x1, height: y2 - y1, class: "box",
+        "stroke-width": r }));
+      for (const [x, y] of d.landmarks || []) g.appendChild(el("circle", { cx: x, cy: y, r: r * 1.5, class: "lm" }));
+      svg.appendChild(g);
+    }
+    svg.style.display = overlays ? "" : "none";
+  }
+
+  function labelOf(item, key, value) {
+    const cat = item.taxonomy.categories.find((c) => c.key === key);
+    const vals = Array.isArray(value) ? value : [value];
+    const lab = vals.map((v) => { const f = cat && cat.values.find((x) => x.key === v); return f ? f.label : v; });
+    return [cat ? cat.label : key, lab.join(", ")];
+  }
+
+  function show() {
+    closePanels();
+    const item = buffer[0];
+    if (!item) {
+      root.dataset.state = "empty"; delete root.dataset.current;
+      $("review-item").hidden = true; $("review-empty").hidden = false;
+      status("The queue is empty.");
+      return;
+    }
+    root.dataset.state = "ready"; root.dataset.current = item.id;
+    $("review-empty").hidden = true; $("review-item").hidden = false;
+    const a = item.analysis || {};
+    $("img-original").src = item.images.original;
+    drawOverlay($("overlay-original"), item, a.detections_original);
+    if (item.images.enhanced) {
+      $("fig-enhanced").hidden = false; $("img-enhanced").src = item.images.enhanced;
+      drawOverlay($("overlay-enhanced"), item, a.detections_enhanced);
+    } else { $("fig-enhanced").hidden = true; $("img-enhanced").removeAttribute("src"); }
+
+    const dl = $("ev-categories"); dl.replaceChildren();
+    for (const [key, value] of Object.entries(item.categories)) {
+      const [label, text] = labelOf(item, key, value);
+      dl.appendChild(el("dt", {}, label));
+      const dd = el("dd", {}, text + (item.free_text[key] ? ` (“${item.free_text[key]}”)` : ""));
+      if (key in item.corrected_categories) dd.appendChild(el("strong", {}, ` → ${labelOf(item, key, item.corrected_categories[key])[1]}`));
+      dl.appendChild(dd);
+    }
+    $("ev-reviews").textContent = `So far: ${item.reviews_so_far.approve} approval(s), ${item.reviews_so_far.reject} rejection(s).`;
+
+    const ul = $("ev-analysis"); ul.replaceChildren();
+    if (item.analysis) {
+      const ll = a.lowlight || {};
+      ul.appendChild(el("li", {}, `Low light: ${ll.is_low_light ? "yes" : "no"}` +
+        (ll.mean != null ? ` (mean ${Number(ll.mean).toFixed(3)})` : "") + (a.enhanced ? ", enhanced" : "")));
+      ul.appendChild(el("li", {}, `Faces found: ${(a.detections_original || []).length} (${a.detector || "?"})` +
+        (a.detections_enhanced && a.detections_enhanced.length ? `, ${a.detections_enhanced.length} after enhancement` : "")));
+      if (a.sharpness != null) ul.appendChild(el("li", {}, `Sharpness: ${Number(a.sharpness).toFixed(1)}`));
+      ul.appendChild(el("li", {}, `Pipeline verdict: ${a.verdict_code || "—"}`));
+    } else ul.appendChild(el("li", {}, "No analysis recorded for this photo."));
+
+    $("ev-pseudonym").textContent = item.contributor.pseudonym;
+    const h = item.contributor;
+    $("ev-history").textContent = `${h.total} photo(s): ${h.approved} approved, ${h.rejected} rejected, ` +
+      `${h.awaiting} awaiting review; ${h.flags} open flag(s).`;
+
+    const fl = $("ev-flags"); fl.replaceChildren();
+    if (!item.flags.length) fl.appendChild(el("li", { class: "muted" }, "No flags."));
+    for (const f of item.flags) {
+      const li = el("li", { class: "flag flag-" + f.kind });
+      if (f.related) {
+        const img = el("img", { src: f.related.thumbnail_url, alt: "Flagged related photo", width: 72, height: 72, loading: "lazy" });
+        img.addEventListener("error", () => { if (img.src.indexOf("original") < 0) img.src = f.related.original_url; }, { once: true });
+        li.appendChild(img);
+      }
+      const detail = f.kind === "near_duplicate" ? `${f.detail.hamming} bits apart` :
+        f.kind === "same_face" ? `distance ${f.score}` :
+        f.kind === "inconsistent_declaration" ? `differs in ${(f.detail.fields || []).join(", ")}` : "";
+      li.appendChild(el("span", {}, `${f.label}: ${detail}` + (f.related ? (f.related.same_account ?
+        " (same account)" : ` (account ${f.related.pseudonym})`) + `, ${f.related.status}` : "") +
+        (f.resolved ? " — resolved" : "")));
+      fl.appendChild(li);
+    }
+    status(`Reviewing a photo uploaded ${new Date(item.created_at).toLocaleString()}. ${buffer.length - 1} more loaded.`);
+    root.focus({ preventScroll: true });
+  }
+
+  async function decide(decision, extra) {
+    const item = buffer[0];
+    if (!item || mode === "busy") return;
+    mode = "busy";
+    const body = Object.assign({ decision }, extra || {});
+    // Show the next photo at once; the request finishes in the background.
+    buffer.shift();
+    show();
+    mode = "busy";
+    const r = await api(cfg.decision_url.replace("{id}", item.id), body);
+    mode = "idle";
+    if (r.status === 200) {
+      status(`${decision[0].toUpperCase() + decision.slice(1)}d: ${r.data.outcome}. ` + (buffer[0] ? "Next photo shown." : ""));
+      root.dataset.lastOutcome = r.data.outcome;
+    } else if (r.status === 400) {
+      buffer.unshift(item); show(); // a bad reason or correction: let the moderator fix it
+      status((r.data && r.data.error && r.data.error.message) || "The decision was refused.");
+    } else {
+      status(((r.data && r.data.error && r.data.error.message) || "The decision could not be recorded.") +
+        " The photo was dropped from your screen.");
+    }
+    root.dataset.decisions = String(Number(root.dataset.decisions || 0) + 1);
+    fill();
+  }
+
+  function closePanels() {
+    for (const id of ["reject-panel", "correct-panel", "help-panel"]) $(id).hidden = true;
+    $("reject-error").textContent = ""; $("correct-error").textContent = "";
+    if (mode !== "busy") mode = "idle";
+  }
+
+  function openReject() {
+    if (!buffer[0]) return;
+    closePanels(); mode = "reject"; $("reject-note").value = ""; $("reject-panel").hidden = false;
+    $("reject-panel").querySelector("button").focus();
+  }
+
+  function reject(code) {
+    const note = $("reject-note").value.trim();
+    if (code === "other" && !note) { $("reject-error").textContent = "Type a note for “other”, then press Ctrl+Enter."; $("reject-note").focus(); return; }
+    closePanels();
+    decide("reject", { reason_code: code, note });
+  }
+
+  function openCorrect() {
+    const item = buffer[0];
+    if (!item) return;
+    closePanels(); mode = "correct";
+    const box = $("correct-fields"); box.replaceChildren();
+    const current = Object.assign({}, item.categories, item.corrected_categories);
+    for (const cat of item.taxonomy.categories) {
+      const id = "fix-" + cat.key;
+      const wrap = el("p"); wrap.appendChild(el("label", { for: id }, cat.label));
+      const sel = el("select", { id, name: cat.key });
+      if (cat.multiple) { sel.multiple = true; sel.size = Math.min(6, cat.values.length); }
+      const cur = current[cat.key]; const curs = Array.isArray(cur) ? cur : [cur];
+      for (const v of cat.values) {
+        const o = el("option", { value: v.key }, v.label);
+        if (curs.includes(v.key)) o.selected = true;
+        sel.appendChild(o);
+      }
+      wrap.appendChild(sel); box.appendChild(wrap);
+    }
+    $("correct-panel").hidden = false;
+    const first = box.querySelector("select"); if (first) first.focus();
+  }
+
+  function submitCorrect() {
+    const item = buffer[0];
+    const changed = {};
+    for (const sel of $("correct-fields").querySelectorAll("select")) {
+      const cat = item.taxonomy.categories.find((c) => c.key === sel.name);
+      const value = cat.multiple ? Array.from(sel.selectedOptions).map((o) => o.value) : sel.value;
+      const before = item.categories[sel.name];
+      if (JSON.stringify(value) !== JSON.stringify(before)) changed[sel.name] = value;
+    }
+    closePanels();
+    if (Object.keys(changed).length) decide("correct", { categories: changed }); else decide("approve");
+  }
+
+  function toggleHelp() {
+    const open = $("help-panel").hidden;
+    closePanels();
+    if (open) { mode = "help"; $("help-panel").hidden = false; }
+  }
+
+  function toggleOverlays() {
+    overlays = !overlays;
+    for (const s of root.querySelectorAll("svg.overlay")) s.style.display = overlays ? "" : "none";
+  }
+
+  document.addEventListener("keydown", (ev) => {
+    if (ev.altKey || ev.metaKey) return;
+    const typing = /^(INPUT|TEXTAREA|SELECT)$/.test(ev.target.tagName);
+    if (ev.key === "Escape") { closePanels(); root.focus(); ev.preventDefault(); return; }
+    if (mode === "reject") {
+      if (ev.ctrlKey && ev.key === "Enter") { reject("other"); ev.preventDefault(); return; }
+      if (typing) return;
+      const n = parseInt(ev.key, 10);
+      if (n >= 1 && n <= cfg.reasons.length) { reject(cfg.reasons[n - 1].code); ev.preventDefault(); }
+      return;
+    }
+    if (mode === "correct") {
+      if (ev.key === "Enter") { submitCorrect(); ev.preventDefault(); }
+      return;
+    }
+    if (typing || ev.ctrlKey) return;
+    const key = ev.key.toLowerCase();
+    if (ev.key === "?") { toggleHelp(); ev.preventDefault(); return; }
+    if (mode === "busy" || !buffer[0]) return;
+    if (key === "a") decide("approve");
+    else if (key === "r") openReject();
+    else if (key === "c") openCorrect();
+    else if (key === "s") decide("skip");
+    else if (key === "e") decide("escalate");
+    else if (key === "o") toggleOverlays();
+    else return;
+    ev.preventDefault();
+  });
+
+  root.querySelector("#review-actions").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-action]"); if (!b) return;
+    const a = b.dataset.action;
+    if (a === "approve") decide("approve"); else if (a === "reject") openReject();
+    else if (a === "correct") openCorrect(); else if (a === "skip") decide("skip");
+    else if (a === "escalate") decide("escalate"); else if (a === "help") toggleHelp();
+  });
+  $("reject-reasons").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-reason]"); if (b) reject(b.dataset.reason);
+  });
+  $("correct-panel").addEventListener("submit", (ev) => { ev.preventDefault(); submitCorrect(); });
+  $("review-retry").addEventListener("click", () => fill());
+  fill();
+})();
