@@ -1,10 +1,11 @@
 """Image decoding helpers that do no more work than a step needs.
 
-A 12 MP phone JPEG costs ~35 ms to decode in full but ~8-16 ms through Pillow's ``draft()``,
-which asks libjpeg to decode at 1/2, 1/4 or 1/8 scale straight from the DCT coefficients.
-Assessment and detection only need ~1000 px, so they get a reduced decode; the full
-resolution is decoded only for what a person looks at (the enhanced copy) and, at the
-smallest sufficient DCT scale, for the face crops.
+A 12 MP phone JPEG costs ~35 ms to decode in full, but libjpeg can decode straight from the
+DCT coefficients at 1/2, 1/4 or 1/8 scale for a fraction of that. Assessment and detection
+only need ~1000 px, so they get a reduced decode; the full resolution is decoded only for what
+a person looks at (the enhanced copy of a dark photo) and, at the smallest sufficient DCT
+scale, for the face crops. OpenCV's decoder (libjpeg-turbo, ``IMREAD_REDUCED_*``) is used: it
+measured 1.7x faster than Pillow's ``draft()`` for the reduced decode and 3x for the full one.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
+_REDUCED = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+            8: cv2.IMREAD_REDUCED_COLOR_8}
+
 
 @dataclass(frozen=True)
 class Decoded:
@@ -26,46 +30,55 @@ class Decoded:
     full_size: tuple[int, int]  # (width, height) of the original
 
 
-def decode_at_scale(data: bytes, scale: float) -> Decoded:
-    """Decode at the smallest DCT scale (1, 1/2, 1/4, 1/8) that is at least ``scale``."""
-    with Image.open(io.BytesIO(data)) as im:
-        full = im.size
-        if scale < 1.0:
-            im.draft("RGB", (max(1, int(full[0] * scale)), max(1, int(full[1] * scale))))
-        im = im.convert("RGB") if im.mode != "RGB" else im
-        im.load()
-        arr = np.asarray(im)
-    return Decoded(rgb=arr, scale=arr.shape[1] / full[0], full_size=full)
-
-
 def image_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the header alone."""
     with Image.open(io.BytesIO(data)) as im:
         return im.size
+
+
+def _decode(data: bytes, factor: int) -> np.ndarray:
+    # Orientation is ignored: stored originals are already upright and carry no EXIF.
+    if data[:2] == b"\xff\xd8" and b"\xff\xd9" not in data[-32:]:
+        # libjpeg decodes a truncated JPEG with a grey bottom and only a warning: refuse it.
+        raise OSError("the JPEG data is truncated (no end-of-image marker)")
+    flags = _REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if bgr is None:
+        raise OSError("the image data could not be decoded")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _factor_for(full: tuple[int, int], min_long_side: float) -> int:
+    """The largest DCT reduction whose long side is still >= ``min_long_side``."""
+    long_side = max(full)
+    for f in (8, 4, 2):
+        if long_side / f >= min_long_side:
+            return f
+    return 1
 
 
 def decode(data: bytes, *, max_side: int | None = None, min_side: int | None = None) -> Decoded:
     """Decode ``data`` to RGB.
 
-    ``max_side``: the result's long side is at most this (DCT-scaled decode, then an area
-    resize for the remainder). ``min_side``: lets ``draft()`` go down to a DCT scale whose long
-    side is at least this, even if that is below ``max_side`` (saves the resize; the detectors
-    are as good at 1008 px as at 1024). With neither, the full image is decoded.
-    Raises ``OSError``/``PIL.UnidentifiedImageError`` for a corrupt or truncated file.
+    ``max_side``: the result's long side is at most this (reduced decode, then an area resize
+    for the remainder). ``min_side``: the reduced decode may stop at any size whose long side
+    is at least this, even below ``max_side`` (saves the resize; the detectors are as good at
+    1008 px as at 1024). With neither, the full image is decoded.
+    Raises ``OSError`` for data that cannot be decoded.
     """
-    with Image.open(io.BytesIO(data)) as im:
-        full = im.size
-        long_side = max(full)
-        if max_side and long_side > max_side:
-            floor_side = min_side or max_side
-            r = floor_side / long_side
-            im.draft("RGB", (max(1, int(full[0] * r)), max(1, int(full[1] * r))))
-        im = im.convert("RGB") if im.mode != "RGB" else im
-        im.load()
-        arr = np.asarray(im)
+    full = image_size(data)
+    factor = _factor_for(full, min_side or max_side) if max_side and max(full) > max_side else 1
+    arr = _decode(data, factor)
     if max_side and max(arr.shape[:2]) > max_side:
-        s = max_side / max(arr.shape[:2])
-        arr = cv2.resize(arr, (max(1, round(arr.shape[1] * s)), max(1, round(arr.shape[0] * s))),
-                         interpolation=cv2.INTER_AREA)
+        arr = resize_long_side(arr, max_side)
+    return Decoded(rgb=arr, scale=arr.shape[1] / full[0], full_size=full)
+
+
+def decode_at_scale(data: bytes, scale: float) -> Decoded:
+    """Decode at the smallest DCT scale (1, 1/2, 1/4, 1/8) that is at least ``scale``."""
+    full = image_size(data)
+    factor = _factor_for(full, max(full) * scale) if scale < 1.0 else 1
+    arr = _decode(data, factor)
     return Decoded(rgb=arr, scale=arr.shape[1] / full[0], full_size=full)
 
 

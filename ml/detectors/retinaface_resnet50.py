@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from ml.detectors.base import Detection, DetectorUnavailable, register_detector
@@ -237,9 +238,9 @@ class RetinaFaceResNet50Detector:
     def detect(self, image: np.ndarray) -> list[Detection]:
         small, scale = resize_long_side(image, self.max_side)
         h, w = small.shape[:2]
-        x = small[..., ::-1].astype(np.float32) - np.array(MEAN_BGR, np.float32)
+        x = cv2.dnn.blobFromImage(small, 1.0, None, MEAN_BGR, swapRB=True)  # BGR - mean, NCHW
         with torch.inference_mode():
-            loc, conf, ldm = self._net(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None])
+            loc, conf, ldm = self._net(torch.from_numpy(x))
         dets = decode_retinaface(loc[0].numpy(), conf[0].numpy(), ldm[0].numpy(), width=w, height=h,
                                  score_threshold=self.score_threshold, nms_threshold=self.nms_threshold)
         return [d.scaled(1.0 / scale) for d in dets] if scale != 1.0 else dets

@@ -6,7 +6,7 @@ files. The Django side (``services``) claims the row, calls this, stores the res
 it free of Django lets ``bench/ingest.py`` time exactly the work a worker does.
 
 Where the pixels come from, and why:
-- assessment and detection run on a reduced decode (Pillow ``draft()``: libjpeg decodes at a
+- assessment (on the thumbnail) and detection run on a reduced decode (libjpeg decodes at a
   DCT scale of 1/2, 1/4 or 1/8, long side 768-1024 px). RetinaFace is as accurate there as at
   12 MP and ~20x cheaper, and finds fewer false positives (FINDINGS);
 - the full resolution is decoded only when a person will look at it: the enhanced copy of a
@@ -140,7 +140,9 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
     timings["decode"] = (time.perf_counter() - t0) * 1000
 
     t0 = time.perf_counter()
-    report = assess(small.rgb)
+    # The thumbnail is needed anyway, and the light statistics barely change below ~256 px.
+    thumb = resize_long_side(small.rgb, 320)
+    report = assess(thumb)
     timings["assess"] = (time.perf_counter() - t0) * 1000
 
     t0 = time.perf_counter()
@@ -230,7 +232,6 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
     files: list[DerivedImage] = []
     if render:
         t0 = time.perf_counter()
-        thumb = resize_long_side(small.rgb, 320)
         files.append(DerivedImage("thumbnail", encode_jpeg(thumb, 85), thumb.shape[1], thumb.shape[0]))
         if enhanced_full is not None:
             files.append(DerivedImage("enhanced", encode_jpeg(enhanced_full, 90),

@@ -342,12 +342,22 @@ def pipeline_stuck_ids(*, limit: int = 500) -> list[str]:
 
 
 def pipeline_reconcile(*, limit: int = 500) -> list[str]:
-    """Re-enqueue stuck contributions; returns their ids. Duplicates are harmless (idempotent task)."""
+    """Re-enqueue stuck contributions; returns their ids.
+
+    Duplicates are harmless (the task is idempotent) but wasteful: a contribution re-enqueued
+    in the last PIPELINE_STUCK_AFTER_SECONDS (at least a minute) is not sent again, so a long
+    queue is not flooded with copies while the first one waits its turn."""
+    from django.core.cache import cache
+
     from facecommons.pipeline.tasks import process_contribution
 
-    ids = pipeline_stuck_ids(limit=limit)
+    ttl = max(60, int(setting("PIPELINE_STUCK_AFTER_SECONDS", 300)))
+    candidates = pipeline_stuck_ids(limit=limit)
+    recent = cache.get_many([f"pipeline:requeued:{cid}" for cid in candidates])
+    ids = [cid for cid in candidates if f"pipeline:requeued:{cid}" not in recent]
     for cid in ids:
         process_contribution.delay(cid)
+    cache.set_many({f"pipeline:requeued:{cid}": 1 for cid in ids}, timeout=ttl)
     if ids:
         logger.info("reconciler re-enqueued %d contribution(s)", len(ids))
     return ids

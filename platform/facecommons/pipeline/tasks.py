@@ -10,9 +10,16 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init
 
 from facecommons.common.conf import setting
-from facecommons.pipeline.services import TRANSIENT_ERRORS, ClaimBusy, pipeline_process, pipeline_reconcile
+from facecommons.pipeline.services import (
+    TRANSIENT_ERRORS,
+    ClaimBusy,
+    pipeline_detector,
+    pipeline_process,
+    pipeline_reconcile,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,3 +58,12 @@ def process_contribution(self, contribution_id: str) -> str:  # type: ignore[no-
 def reconcile_stuck() -> int:
     """Re-enqueue contributions stuck in received/processing (lost messages, killed workers)."""
     return len(pipeline_reconcile())
+
+
+@worker_process_init.connect
+def _load_models(**kwargs: object) -> None:
+    """Load the detector in each worker child as it starts, so the first photo is as fast as the rest."""
+    try:
+        pipeline_detector()
+    except Exception:  # noqa: BLE001 - the task reports a detector that cannot load
+        logger.exception("could not load the pipeline detector at worker start")

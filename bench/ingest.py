@@ -1,0 +1,207 @@
+"""Ingest throughput: the pipeline's work on phone-size photos vs a naive baseline, same run.
+
+    .venv/bin/python bench/ingest.py [--n 16] [--repeat 3] [--dark-every 0]
+
+Photos: 4032x3024 (or 3024x4032) JPEGs (q90) made by upscaling ``../shared/data/faces``
+(generated from scikit-image's astronaut when that folder is absent). Both paths run
+in-process on one thread (a worker child per core is the deployment), without the broker or
+database, so the figure is the image work a worker does per photo.
+
+- pipeline: ``facecommons.pipeline.analysis.analyse_photo`` exactly as the worker calls it:
+  reduced DCT decode for assessment and detection (long side ~1008 px), full decode only for
+  a dark photo's enhanced copy, crops from the smallest sufficient DCT scale, thumbnail and
+  crops encoded.
+- naive: full-resolution decode (OpenCV) for each step (no reuse), RetinaFace on the full 12 MP image,
+  enhancement (when dark) at full resolution and detection on the full enhanced image, crops
+  and thumbnail from another full decode.
+
+Agreement: the number of faces (score >= 0.9) each path finds, photo by photo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
+
+import cv2  # noqa: E402
+
+from enhancement import assess, create_enhancer  # noqa: E402
+from facecommons.pipeline.analysis import Thresholds, analyse_photo  # noqa: E402
+from ml.align import align_face  # noqa: E402
+from ml.detectors import create_detector  # noqa: E402
+from ml.imageio import encode_jpeg, resize_long_side  # noqa: E402
+
+FACES = ROOT.parent / "shared" / "data" / "faces"
+PHONE = (4032, 3024)
+
+
+def phone_jpeg(img: Image.Image) -> bytes:
+    w, h = img.size
+    size = PHONE if w >= h else PHONE[::-1]
+    # Cover-crop to 4:3, then upscale (Lanczos) to 12 MP.
+    target_ratio = size[0] / size[1]
+    if w / h > target_ratio:
+        cw = int(h * target_ratio)
+        img = img.crop(((w - cw) // 2, 0, (w - cw) // 2 + cw, h))
+    else:
+        ch = int(w / target_ratio)
+        img = img.crop((0, (h - ch) // 2, w, (h - ch) // 2 + ch))
+    img = img.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def darken(data: bytes, factor: float = 0.05, seed: int = 0) -> bytes:
+    rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.float32) / 255.0
+    rng = np.random.default_rng(seed)
+    lin = rgb**2.2 * factor + rng.normal(0, 0.002, rgb.shape).astype(np.float32)
+    out = (np.clip(lin, 0, 1) ** (1 / 2.2) * 255 + 0.5).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(out).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def make_photos(n: int, dark_every: int) -> tuple[list[bytes], list[int], str]:
+    """Phone-size JPEGs, the number of faces each shows, and where they came from."""
+    sources: list[Image.Image] = []
+    expected: list[int] = []
+    origin = f"{FACES} (upscaled)"
+    if FACES.is_dir():
+        files = sorted(p for p in FACES.glob("*.jpg") if "selfie-many" not in p.name)
+        for p in files[:n]:
+            sources.append(Image.open(p))
+            # The data README: couple.jpg shows two people, every img*.jpg one.
+            expected.append(2 if p.name == "couple.jpg" else 1)
+    if not sources:
+        from skimage import data
+
+        origin = "scikit-image astronaut, shifted and scaled (../shared/data/faces absent)"
+        base = Image.fromarray(data.astronaut())
+        for i in range(n):
+            s = 0.6 + 0.1 * (i % 5)
+            sources.append(base.resize((int(512 * s), int(512 * s))).rotate(i * 3))
+            expected.append(1)
+    photos = [phone_jpeg(im) for im in sources]
+    if dark_every:
+        photos = [darken(p, seed=i) if (i % dark_every == dark_every - 1) else p for i, p in enumerate(photos)]
+    return photos, expected, origin
+
+
+def count(dets: list, min_score: float = 0.9) -> int:
+    return sum(1 for d in dets if d.score >= min_score)
+
+
+def full_decode(data: bytes) -> np.ndarray:
+    # OpenCV's full decode (3x faster than Pillow's here), so the baseline is not slowed by the decoder choice.
+    return cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def naive(data: bytes, detector_full, enhancer) -> int:
+    """Full decode per step, RetinaFace on the full image, full-resolution enhancement."""
+    full = full_decode(data)
+    report = assess(full)
+    full = full_decode(data)  # no reuse of the decode
+    dets = detector_full.detect(full)
+    n = count(dets)
+    faces = [d for d in dets if d.score >= 0.9]
+    if report.is_low_light:
+        enhanced = enhancer.enhance(full)
+        edets = detector_full.detect(enhanced)
+        if n == 0:
+            n = count(edets)
+            faces = [d for d in edets if d.score >= 0.9]
+        encode_jpeg(enhanced, 90)
+    full = full_decode(data)
+    encode_jpeg(resize_long_side(full, 320), 85)
+    if len(faces) == 1 and len(faces[0].landmarks) == 5:
+        encode_jpeg(align_face(full, faces[0].landmarks, 112), 95)
+        encode_jpeg(align_face(full, faces[0].landmarks, 224), 95)
+    return n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=16, help="photos (default 16)")
+    ap.add_argument("--repeat", type=int, default=3, help="passes of the pipeline path (default 3)")
+    ap.add_argument("--dark-every", type=int, default=0, help="darken every k-th photo (x0.05 light + noise)")
+    ap.add_argument("--enhancer", default="zero-dce++")
+    args = ap.parse_args()
+
+    cv2.setNumThreads(1)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    print(f"making {args.n} phone-size photos ...", flush=True)
+    photos, expected, origin = make_photos(args.n, args.dark_every)
+    mb = sum(len(p) for p in photos) / len(photos) / 1e6
+    print(f"photos: {len(photos)} x {PHONE[0]}x{PHONE[1]} JPEG q90 (mean {mb:.1f} MB) from {origin}")
+
+    detector = create_detector("retinaface-mobilenet", threads=1)
+    detector_full = create_detector("retinaface-mobilenet", threads=1, max_side=0)
+    try:
+        enhancer = create_enhancer(args.enhancer)
+    except Exception as exc:  # noqa: BLE001
+        print(f"enhancer {args.enhancer} unavailable ({exc}); using clahe")
+        enhancer = create_enhancer("clahe")
+
+    def factory():
+        return enhancer
+
+    # Warm-up (sessions, caches) outside the timings.
+    analyse_photo(photos[0], detector=detector, enhancer_factory=factory, assess=assess, thresholds=Thresholds())
+    naive(photos[0], detector_full, enhancer)
+
+    fast_counts: list[int] = []
+    fast_times: list[float] = []
+    verdicts: list[str] = []
+    for r in range(args.repeat):
+        for p in photos:
+            t0 = time.perf_counter()
+            res = analyse_photo(p, detector=detector, enhancer_factory=factory, assess=assess, thresholds=Thresholds())
+            fast_times.append(time.perf_counter() - t0)
+            if r == 0:
+                fast_counts.append(res.faces_found)
+                verdicts.append(res.verdict)
+
+    naive_counts: list[int] = []
+    naive_times: list[float] = []
+    for p in photos:
+        t0 = time.perf_counter()
+        naive_counts.append(naive(p, detector_full, enhancer))
+        naive_times.append(time.perf_counter() - t0)
+
+    fast_pps = len(fast_times) / sum(fast_times)
+    naive_pps = len(naive_times) / sum(naive_times)
+    agree = sum(a == b for a, b in zip(fast_counts, naive_counts, strict=True))
+    fast_right = sum(a == e for a, e in zip(fast_counts, expected, strict=True))
+    naive_right = sum(b == e for b, e in zip(naive_counts, expected, strict=True))
+    print()
+    print("photo  faces shown  faces(pipeline)  faces(naive)  verdict")
+    for i, (e, a, b, v) in enumerate(zip(expected, fast_counts, naive_counts, verdicts, strict=True)):
+        print(f"{i:5d}  {e:11d}  {a:15d}  {b:12d}  {v}{'' if a == b else '   <- differs'}")
+    print()
+    print(f"pipeline: {fast_pps:7.2f} photos/s  (median {statistics.median(fast_times) * 1000:6.1f} ms/photo, "
+          f"{len(fast_times)} runs)")
+    print(f"naive:    {naive_pps:7.2f} photos/s  (median {statistics.median(naive_times) * 1000:6.1f} ms/photo, "
+          f"{len(naive_times)} runs)")
+    print(f"speed-up: {fast_pps / naive_pps:.1f}x")
+    print(f"face count, pipeline == naive: {agree}/{len(photos)} photos; equal to the faces shown: "
+          f"pipeline {fast_right}/{len(photos)}, naive {naive_right}/{len(photos)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,240 @@
+"""Reliability with a REAL Celery worker (a subprocess: prefork, 2 children).
+
+The worker uses this test session's database (the SQLite file or the PostgreSQL test
+database), private storage and broker: the file broker under TEST_VAR_DIR by default, Redis
+when REDIS_URL is set (its db is flushed when a worker fixture starts).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from facecommons.common.models import AuditEvent
+from facecommons.contributions.models import Contribution, ContributionFile
+from tests.factories import DEFAULT_CATEGORIES
+from tests.pipeline import images
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+FINAL = {"awaiting_review", "rejected", "failed"}
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    auth = f"{user}:{db['PASSWORD']}@" if db.get("PASSWORD") else (f"{user}@" if user else "")
+    scheme = "cockroachdb" if "cockroach" in db["ENGINE"] else "postgres"
+    return f"{scheme}://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def _flush_broker() -> None:
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("redis"):
+        import redis
+
+        redis.Redis.from_url(url).flushdb()  # the tests' own Redis db only
+    else:
+        out = Path(settings.CELERY_BROKER_DIR) / "out"
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True, exist_ok=True)
+
+
+class Worker:
+    def __init__(self, log: Path, env: dict[str, str]) -> None:
+        self.log = log
+        self._fh = open(log, "wb")  # noqa: SIM115 - closed in stop()
+        cmd = [sys.executable, "-m", "celery", "--workdir", "platform", "-A", "config.celery_app", "worker",
+               "-P", "prefork", "-c", "2", "-Q", "ingest,default", "--loglevel", "INFO",
+               "-n", f"pipeline-test-{uuid.uuid4().hex[:8]}@%h", "--without-mingle", "--without-gossip",
+               "--without-heartbeat"]
+        # Its own session, so that SIGKILL can reach the main process and its children at once.
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._fh, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited ({self.proc.returncode}):\n{self.log.read_text()[-3000:]}")
+            if b" ready." in self.log.read_bytes():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"worker not ready after {timeout} s:\n{self.log.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process and pool children): no cleanup, no acks."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        # Nothing needs a graceful shutdown here, and a warm one waits for the pool.
+        if self.proc.poll() is None:
+            self.kill()
+        self._fh.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
+    """start_worker(**env) -> a ready worker on this test's database and broker."""
+    _flush_broker()
+    workers: list[Worker] = []
+    base_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
+                "TEST_VAR_DIR": settings.TEST_VAR_DIR, "CELERY_BROKER_DIR": str(settings.CELERY_BROKER_DIR),
+                "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1",
+                "OMP_NUM_THREADS": "1"}
+
+    def _start(**env: str) -> Worker:
+        w = Worker(tmp_path / f"worker{len(workers)}.log", {**base_env, **env})
+        workers.append(w)
+        t0 = time.monotonic()
+        w.wait_ready()
+        print(f"worker ready in {time.monotonic() - t0:.1f} s")
+        return w
+
+    yield _start
+    for w in workers:
+        w.stop()
+
+
+@pytest.fixture
+def upload(make_user, client_for) -> Callable[[bytes], str]:
+    """upload(jpeg) -> contribution id, through the real upload API (commit -> signal -> enqueue)."""
+    client = client_for(make_user())
+
+    def _upload(data: bytes) -> str:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        resp = client.post("/api/v1/contributions/", {
+            "image": SimpleUploadedFile("photo.jpg", data, content_type="image/jpeg"),
+            "categories": json.dumps(DEFAULT_CATEGORIES)}, format="multipart")
+        assert resp.status_code == 201, resp.content
+        return str(resp.json()["id"])
+
+    return _upload
+
+
+def wait_final(ids: list[str], timeout: float, reconcile_every: float | None = None) -> dict[str, str]:
+    from facecommons.pipeline.services import pipeline_reconcile
+
+    deadline = time.monotonic() + timeout
+    last_reconcile = 0.0
+    while True:
+        statuses = dict(Contribution.objects.filter(pk__in=ids).values_list("pk", "status"))
+        statuses = {str(k): v for k, v in statuses.items()}
+        if all(statuses.get(i) in FINAL for i in ids) or time.monotonic() > deadline:
+            return statuses
+        if reconcile_every is not None and time.monotonic() - last_reconcile > reconcile_every:
+            pipeline_reconcile()
+            last_reconcile = time.monotonic()
+        time.sleep(0.2)
+        connection.close()  # a fresh snapshot on the next read
+
+
+def assert_exactly_once(ids: list[str]) -> None:
+    """One final transition in the audit log and one set of derived files per photo."""
+    for cid in ids:
+        finals = [e for e in AuditEvent.objects.filter(object_type="contributions.contribution", object_id=cid)
+                  if e.after.get("status") in FINAL]
+        assert len(finals) == 1, (cid, [(e.action, e.after) for e in finals])
+        variants = list(ContributionFile.objects.filter(contribution_id=cid).values_list("variant", flat=True))
+        assert len(variants) == len(set(variants)) and "original" in variants and "thumbnail" in variants
+
+
+def test_uploads_are_judged_by_a_real_worker_within_seconds(start_worker, upload):
+    start_worker()
+    t0 = time.monotonic()
+    cases = {
+        upload(images.jpeg(images.astronaut(101))): ("awaiting_review", ""),
+        upload(images.jpeg(images.coffee())): ("rejected", "no_face"),
+        upload(images.jpeg(images.two_faces())): ("rejected", "multiple_faces"),
+        upload(images.jpeg(images.darkened(images.astronaut(102)))): ("awaiting_review", ""),
+    }
+    statuses = wait_final(list(cases), timeout=60)
+    elapsed = time.monotonic() - t0
+    got = {cid: (statuses[cid], Contribution.objects.get(pk=cid).rejection_code) for cid in cases}
+    assert got == cases
+    assert elapsed < 30, f"four photos took {elapsed:.1f} s"
+    dark = Contribution.objects.get(pk=list(cases)[3])
+    assert dark.analysis.enhanced and dark.analysis.lowlight["is_low_light"]
+    assert dark.files.filter(variant="enhanced").exists()
+    ok = Contribution.objects.get(pk=list(cases)[0])
+    assert len(ok.analysis.detections_original) == 1
+    assert set(ok.files.values_list("variant", flat=True)) == {"original", "thumbnail", "crop", "crop224"}
+    assert_exactly_once(list(cases))
+
+
+@pytest.fixture
+def queued(make_user) -> Callable[[list[bytes]], list[str]]:
+    """queued(jpegs) -> ids of contributions in ``received``, each with a message on the broker.
+
+    Skips the upload checks (tested elsewhere) to keep the batch tests fast."""
+    from facecommons.pipeline.tasks import process_contribution
+    from tests.factories import make_contribution
+
+    owner = make_user()
+
+    def _queued(jpegs: list[bytes]) -> list[str]:
+        ids = [str(make_contribution(owner, status="received", image=j).pk) for j in jpegs]
+        for cid in ids:
+            process_contribution.delay(cid)
+        return ids
+
+    return _queued
+
+
+def test_sigkill_mid_batch_then_every_photo_is_judged_exactly_once(start_worker, queued, settings):
+    ids = queued([images.jpeg(images.astronaut(200 + i) if i % 4 else images.coffee()[:, i:]) for i in range(12)])
+    # Short leases so that the killed worker's claims expire within the test.
+    lease = {"PIPELINE_LEASE_SECONDS": "3"}
+    first = start_worker(**lease)
+    deadline = time.monotonic() + 60
+    while Contribution.objects.filter(pk__in=ids, status__in=FINAL).count() < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.kill()
+    done_before = Contribution.objects.filter(pk__in=ids, status__in=FINAL).count()
+    print(f"killed after {done_before} of {len(ids)}")
+    assert done_before < len(ids), "the worker finished the whole batch before it could be killed"
+    start_worker(**lease)
+    settings.PIPELINE_STUCK_AFTER_SECONDS = 1
+    t0 = time.monotonic()
+    statuses = wait_final(ids, timeout=90, reconcile_every=0.5)
+    print(f"recovered in {time.monotonic() - t0:.1f} s")
+    assert all(statuses[i] in FINAL for i in ids), statuses
+    assert_exactly_once(ids)
+    assert Contribution.objects.filter(pk__in=ids, status="failed").count() == 0
+    assert Contribution.objects.filter(pk__in=ids, status="rejected", rejection_code="no_face").count() == 3
+
+
+def test_flushed_broker_is_recovered_by_the_reconciler(start_worker, queued, settings):
+    ids = queued([images.jpeg(images.astronaut(300 + i)) for i in range(4)])
+    _flush_broker()  # every queued message is gone; the database still says "received"
+    start_worker()
+    time.sleep(1.5)
+    assert Contribution.objects.filter(pk__in=ids, status="received").count() == 4
+    settings.PIPELINE_STUCK_AFTER_SECONDS = 0
+    from facecommons.pipeline.services import pipeline_reconcile
+
+    assert sorted(pipeline_reconcile()) == sorted(ids)
+    statuses = wait_final(ids, timeout=60)
+    assert set(statuses.values()) == {"awaiting_review"}
+    assert_exactly_once(ids)
