@@ -113,7 +113,7 @@ def extract(snapshot: Any, dest: Path) -> Path:
 
     with private_storage().open(snapshot.archive_key, "rb") as fh, tarfile.open(fileobj=fh, mode="r|") as tar:
         tar.extractall(dest, filter="data")
-    return dest / f"facecommons-{snapshot.version}"
+    return dest / "facecommons"
 
 
 @pytest.fixture

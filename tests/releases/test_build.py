@@ -198,3 +198,37 @@ def test_datasets_loads_when_a_split_has_no_face_at_all(make_dataset, build, tmp
     assert len(with_face) == 1
     assert with_face[0]["face_box"] == keep.face["box"]
     assert all(r["face_box"] == [-1.0] * 4 for s in ds for r in ds[s] if not r["has_face"])
+
+
+def _verify_sums(root) -> set[str]:
+    lines = (root / "SHA256SUMS").read_text().splitlines()
+    for line in lines:
+        digest, rel = line.split("  ", 1)
+        assert _sha(root / rel) == digest, rel
+    on_disk = {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "SHA256SUMS"}
+    assert {line.split("  ", 1)[1] for line in lines} == on_disk
+    return {line for line in lines if line.split("  ", 1)[1].endswith(".jpg")}
+
+
+def test_incremental_snapshot_reuses_the_previous_image_section(make_dataset, build, tmp_path):
+    from facecommons.common.storage import private_storage
+    from facecommons.releases.models import Snapshot
+
+    make_dataset(6)
+    s1 = build()
+    assert s1.prefix_size > 0 and s1.prefix_hash_state
+    make_dataset(2, start=40)
+    s2 = build()
+    assert s2.counts["reused_bytes"] == s1.prefix_size
+    storage = private_storage()
+    with storage.open(s1.archive_key, "rb") as a, storage.open(s2.archive_key, "rb") as b:
+        assert a.read(s1.prefix_size) == b.read(s1.prefix_size)
+    with storage.open(s2.archive_key, "rb") as fh:
+        assert hashlib.sha256(fh.read()).hexdigest() == s2.archive_sha256
+    images2 = _verify_sums(extract(s2, tmp_path / "s2"))
+    # The same content built from scratch (no state to resume) holds the same images and splits.
+    Snapshot.objects.filter(pk=s2.pk).update(prefix_hash_state=b"")
+    s3 = build()
+    assert s3.counts["reused_bytes"] == 0
+    assert _verify_sums(extract(s3, tmp_path / "s3")) == images2
+    assert s3.counts["splits"] == s2.counts["splits"]

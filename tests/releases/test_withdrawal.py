@@ -81,6 +81,7 @@ def test_single_photo_deletion_after_publication(make_dataset, build, researcher
     s1 = build()
     _bearer(personal_token).get(f"/api/v1/snapshots/{s1.version}/download/", HTTP_RANGE="bytes=0-9")
     owner, photos = next((u, cs) for u, cs in people.items() if len(cs) >= 2)
+    cid = photos[0].pk
     with django_capture_on_commit_callbacks(execute=True):
         contribution_delete(contribution=photos[0], actor=owner)
     w = Withdrawal.objects.get(snapshot=s1)
@@ -89,7 +90,7 @@ def test_single_photo_deletion_after_publication(make_dataset, build, researcher
     # Signals arriving twice for the same photo do not duplicate anything.
     from facecommons.releases.services import withdrawal_record
 
-    assert withdrawal_record(contribution_ids=[photos[0].pk], reason="removed") == []
+    assert withdrawal_record(contribution_ids=[cid], reason="removed") == []
     assert Withdrawal.objects.filter(snapshot=s1).count() == 1
 
 
@@ -113,3 +114,15 @@ def test_withdrawn_list_is_for_researchers_only(make_dataset, build, make_user, 
     s1 = build()
     assert client_for(make_user(email="nobody@example.org")).get(
         f"/api/v1/snapshots/{s1.version}/withdrawn/").status_code == 403
+
+
+def test_after_a_withdrawal_the_next_archive_is_rewritten_not_reused(make_dataset, build,
+                                                                     django_capture_on_commit_callbacks):
+    from facecommons.accounts.services import account_withdraw
+
+    people = make_dataset(4)
+    build()
+    with django_capture_on_commit_callbacks(execute=True):
+        account_withdraw(user=next(iter(people)))
+    s2 = build()
+    assert s2.counts["reused_bytes"] == 0

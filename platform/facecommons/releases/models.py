@@ -149,6 +149,11 @@ class Snapshot(models.Model):
     archive_size = models.BigIntegerField(default=0)
     archive_sha256 = models.CharField(max_length=64, blank=True)
     counts = models.JSONField(default=dict, blank=True)
+    # The image section of the archive (everything before the metadata files) and the SHA-256
+    # state after it: the next snapshot, when it keeps every photo of this one, copies those
+    # bytes as they are and resumes hashing from this state instead of reading them again.
+    prefix_size = models.BigIntegerField(default=0, editable=False)
+    prefix_hash_state = models.BinaryField(default=b"", blank=True, editable=False)
     # Withdrawals recorded after publication (the only thing that changes beside the archive).
     withdrawals_count = models.PositiveIntegerField(default=0)
     withdrawn_updated_at = models.DateTimeField(null=True, blank=True)
@@ -183,6 +188,7 @@ class SnapshotEntry(models.Model):
     contribution_id = models.UUIDField(db_index=True)
     subject_id = models.CharField(max_length=40, db_index=True)
     split = models.CharField(max_length=10, choices=Split.choices)
+    seq = models.PositiveIntegerField(default=0, help_text="position of the photo in the archive")
     sha256 = models.CharField(max_length=64)
     file_name = models.CharField(max_length=120, help_text="path of the image inside the snapshot")
     extra_files = models.JSONField(default=list, blank=True, help_text="the face crops' paths inside the snapshot")

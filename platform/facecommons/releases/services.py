@@ -285,7 +285,7 @@ def withdrawal_record(*, contribution_ids: list[UUID] | list[str], reason: str,
     file and e-mails follow on commit. Returns the snapshots affected.
     """
     withdrawn_at = withdrawn_at or timezone.now()
-    ids = [UUID(str(c)) for c in contribution_ids]
+    ids = [UUID(str(c)) for c in contribution_ids if c]
     if not ids:
         return []
     entries = SnapshotEntry.objects.filter(contribution_id__in=ids, snapshot__status=SnapshotStatus.PUBLISHED)
