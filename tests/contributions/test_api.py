@@ -319,3 +319,15 @@ def test_end_to_end_new_user_over_http(make_user, password, private_media, setti
     stranger.force_authenticate(stranger_user)
     assert stranger.get(body["images"]["original"]).status_code == 404
     assert stranger.get(f"{URL}{body['id']}/").status_code == 404
+
+
+def test_storage_failure_503_and_nothing_half_written(make_user, client_for, astronaut_jpeg, monkeypatch,
+                                                      private_media):
+    from facecommons.contributions import services
+
+    def disk_full(key, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(services, "storage_save_bytes", disk_full)
+    assert_error(upload(client_for(make_user()), astronaut_jpeg), 503, "storage_unavailable", "try again")
+    assert Contribution.objects.count() == 0 and list_storage(private_media) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
@@ -34,6 +35,7 @@ from facecommons.contributions.services import (
 from facecommons.contributions.upload import UploadRejected, max_upload_bytes
 from facecommons.contributions.views_image import VARIANTS, serve_contribution_image
 
+logger = logging.getLogger(__name__)
 ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"?}}')
 # Room for the other multipart fields and the boundaries around a file at the limit.
 MULTIPART_SLACK = 1024 * 1024
@@ -94,7 +96,7 @@ class ContributionListApi(APIView):
     @extend_schema(
         request={"multipart/form-data": ContributionUploadSerializer},
         responses={201: ContributionSerializer, 400: ERROR, 403: ERROR, 409: ERROR, 413: ERROR, 415: ERROR,
-                   429: ERROR},
+                   429: ERROR, 503: ERROR},
         summary="Upload one photo with its declared categories",
         description="403 without current consent; 409 for an exact duplicate; 413 too large; 415 not a "
                     "JPEG/PNG/WebP/HEIC photo; 429 over the daily limit.",
@@ -125,6 +127,10 @@ class ContributionListApi(APIView):
             raise rejection(exc) from exc
         except ValidationError as exc:
             raise validation_error(exc) from exc
+        except OSError as exc:  # storage full or unreachable: our fault, and worth a retry
+            logger.exception("could not store an upload")
+            raise ApiError("We could not store your photo just now. Please try again in a few minutes.",
+                           code="storage_unavailable", status_code=503) from exc
         c = contribution_list_for_owner(owner=request.user).select_related("taxonomy").get(pk=c.pk)
         return Response(ContributionSerializer(c, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
