@@ -70,7 +70,7 @@ class RetinaFaceMobileNet:
         small, scale = resize_long_side(image, self.max_side)
         h, w = small.shape[:2]
         # RGB -> BGR, minus the mean, NCHW float32, in one C++ pass (numpy takes ~5x longer).
-        x = cv2.dnn.blobFromImage(small, 1.0, None, _MEAN_BGR, swapRB=True)
+        x = cv2.dnn.blobFromImage(small, 1.0, (w, h), _MEAN_BGR, swapRB=True)
         loc, conf, landms = self._session.run(None, {"input": x})  # type: ignore[attr-defined]
         dets = decode_retinaface(loc[0], conf[0], landms[0], width=w, height=h,
                                  score_threshold=self.score_threshold, nms_threshold=self.nms_threshold)

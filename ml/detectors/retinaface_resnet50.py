@@ -238,9 +238,9 @@ class RetinaFaceResNet50Detector:
     def detect(self, image: np.ndarray) -> list[Detection]:
         small, scale = resize_long_side(image, self.max_side)
         h, w = small.shape[:2]
-        x = cv2.dnn.blobFromImage(small, 1.0, None, MEAN_BGR, swapRB=True)  # BGR - mean, NCHW
+        x = cv2.dnn.blobFromImage(small, 1.0, (w, h), MEAN_BGR, swapRB=True)  # BGR - mean, NCHW
         with torch.inference_mode():
-            loc, conf, ldm = self._net(torch.from_numpy(x))
+            loc, conf, ldm = self._net(torch.from_numpy(np.asarray(x)))
         dets = decode_retinaface(loc[0].numpy(), conf[0].numpy(), ldm[0].numpy(), width=w, height=h,
                                  score_threshold=self.score_threshold, nms_threshold=self.nms_threshold)
         return [d.scaled(1.0 / scale) for d in dets] if scale != 1.0 else dets
