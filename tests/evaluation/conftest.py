@@ -38,6 +38,8 @@ def _fresh_models() -> Iterator[None]:
     from ml.detectors import base as det_base
     from ml.verifiers import base as ver_base
 
+    det_base.list_detectors()  # load the built-in ones first: their modules register only once
+    ver_base.list_verifiers()
     before_d, before_v = dict(det_base._REGISTRY), dict(ver_base._REGISTRY)
     engine.forget_models()
     yield
