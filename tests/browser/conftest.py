@@ -45,7 +45,26 @@ def _chromium_path() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def _serialized_db_contents(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Keep the serialized test database where serialized rollback finds it under Playwright.
+
+    Django stores the serialized database (for ``serialized_rollback``) as an attribute of
+    the connection object, and connection objects live in context-local storage. Playwright's
+    sync API runs the test in a greenlet with its own context, where ``connections["default"]``
+    is a fresh object without that attribute, so the rows of the data migrations would not be
+    restored after the first transactional test. Captured here, before Playwright starts, and
+    put on the connection class so that every connection object of this session sees it.
+    """
+    from django.db import connections
+
+    conn = connections["default"]
+    contents = getattr(conn, "_test_serialized_contents", None)
+    if contents is not None:
+        type(conn)._test_serialized_contents = contents
+
+
+@pytest.fixture(scope="session")
+def browser(_serialized_db_contents: None) -> Iterator[Any]:
     """One headless Chromium for the whole session (starting it costs about a second)."""
     path = _chromium_path()
     if path is None:

@@ -5,10 +5,12 @@ Views stay thin: every write goes through ``accounts.services``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -41,8 +43,8 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 @require_http_methods(["GET", "POST"])
 def consent_page(request: HttpRequest) -> HttpResponse:
     current = consent_current()
-    user = request.user
-    has_current = user_has_current_consent(user)  # type: ignore[arg-type]
+    user: Any = request.user  # login_required: a User
+    has_current = user_has_current_consent(user)
     previous = (ConsentAcceptance.objects.filter(user=user, withdrawn_at__isnull=True)
                 .select_related("version").order_by("-version__version").first())
     needs_new_version = bool(current and not has_current and previous and previous.version_id != current.pk)
@@ -54,8 +56,7 @@ def consent_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, "There is no consent text to accept yet. Please come back later.")
         elif form.is_valid():
             try:
-                consent_accept(user=user, version=form.cleaned_data["version"],  # type: ignore[arg-type]
-                               adult=form.cleaned_data["adult"])
+                consent_accept(user=user, version=form.cleaned_data["version"], adult=form.cleaned_data["adult"])
             except ValueError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -75,7 +76,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
     from allauth.mfa.models import Authenticator
     from rest_framework.authtoken.models import Token
 
-    user = request.user
+    user: Any = request.user  # login_required: a User
     new_token = None
     if request.method == "POST":
         action = request.POST.get("action")
@@ -103,7 +104,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "roles": roles,
         "consents": ConsentAcceptance.objects.filter(user=user).select_related("version").order_by("-accepted_at"),
         "current_consent": current,
-        "has_current_consent": user_has_current_consent(user),  # type: ignore[arg-type]
+        "has_current_consent": user_has_current_consent(user),
         "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
         "token": token, "new_token": new_token,
     })
@@ -112,28 +113,30 @@ def account_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
-def export_page(request: HttpRequest) -> HttpResponse:
+def export_page(request: HttpRequest) -> HttpResponseBase:
     """GET explains; POST streams the zip (a POST so that a link or prefetch cannot trigger it)."""
+    user: Any = request.user  # login_required: a User
     if request.method == "POST":
-        out = account_export(user=request.user)  # type: ignore[arg-type]
+        out = account_export(user=user)
         name = f"face-commons-export-{timezone.now():%Y%m%d-%H%M%S}.zip"
         resp = FileResponse(out, as_attachment=True, filename=name, content_type="application/zip")
         resp["Cache-Control"] = "private, no-store"
         return resp
-    return render(request, "accounts/export.html", {"photo_count": request.user.contributions.count()})
+    return render(request, "accounts/export.html", {"photo_count": user.contributions.count()})
 
 
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def withdraw_page(request: HttpRequest) -> HttpResponse:
+    user: Any = request.user  # login_required: a User
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        account_withdraw(user=request.user)  # type: ignore[arg-type]
+        account_withdraw(user=user)
         logout(request)
         messages.success(request, "Your consent is withdrawn: your photos and derived files are deleted and your "
                                   "account is closed. Thank you for having taken part.")
         return redirect("/")
     return render(request, "accounts/withdraw.html", {
-        "form": form, "photo_count": request.user.contributions.count(),
+        "form": form, "photo_count": user.contributions.count(),
     }, status=400 if request.method == "POST" else 200)

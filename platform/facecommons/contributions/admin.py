@@ -175,7 +175,7 @@ class CategoryAdmin(FrozenIfInUseMixin, admin.ModelAdmin):
         if "taxonomy" in form.base_fields:
             # New categories only go into versions nobody has declared against yet.
             used = Contribution.objects.values("taxonomy_id")
-            form.base_fields["taxonomy"].queryset = TaxonomyVersion.objects.exclude(pk__in=used)
+            form.base_fields["taxonomy"].queryset = TaxonomyVersion.objects.exclude(pk__in=used)  # type: ignore[attr-defined]
         return form
 
 
@@ -193,8 +193,8 @@ class CategoryValueAdmin(FrozenIfInUseMixin, admin.ModelAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         if "category" in form.base_fields:
             used = Contribution.objects.values("taxonomy_id")
-            form.base_fields["category"].queryset = (Category.objects.exclude(taxonomy_id__in=used)
-                                                     .select_related("taxonomy"))
+            form.base_fields["category"].queryset = (  # type: ignore[attr-defined]
+                Category.objects.exclude(taxonomy_id__in=used).select_related("taxonomy"))
         return form
 
 

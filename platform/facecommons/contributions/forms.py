@@ -130,7 +130,7 @@ class CategoriesForm(forms.Form):
             spec = CategorySpec(
                 key=cat.key, label=cat.label, help_text=cat.help_text, multiple=cat.multiple, required=cat.required,
                 field_name=bf.html_name, text_field_name=self.add_prefix(text_name), text=text or "",
-                errors=list(self.errors.get(cat.key, [])) + list(self.errors.get(text_name, [])),
+                errors=[str(e) for e in [*self.errors.get(cat.key, []), *self.errors.get(text_name, [])]],
                 values=[ValueSpec(key=v.key, label=v.label, swatch=v.swatch, free_text=v.free_text,
                                   exclusive=v.exclusive, checked=v.key in chosen) for v in cat.values.all()],
             )
