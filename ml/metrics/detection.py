@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fairlearn.metrics import MetricFrame
 
 from ml.metrics._boot import boot_group_sums, safe_ratio
 from ml.metrics.fairness import gn_score
-from ml.metrics.groups import SUMMARY, GroupSpec, MetricRow, default_specs, explode, make_row
+from ml.metrics.groups import SUMMARY, GroupSpec, MetricRow, binary_frame, default_specs, explode, make_row
 from ml.metrics.intervals import percentile_interval, subject_weights, wilson
 
 IOU_THRESHOLD = 0.5
@@ -58,12 +57,9 @@ def matched_face(detections: Sequence[dict[str, Any]], face_box: Sequence[float]
 
 def _rate_frame(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
     """Per group: k = sum(y_pred), n = rows, and k_true = sum(y_true) (fairlearn groups the rows)."""
-    mf = MetricFrame(
-        metrics={"k": lambda t, p: float(np.sum(p)), "k_true": lambda t, p: float(np.sum(t)),
-                 "n": lambda t, p: float(len(p))},
-        y_true=y_true, y_pred=y_pred, sensitive_features=pd.Series(groups, name="group"),
-    )
-    return mf.by_group
+    return binary_frame(groups, y_true, y_pred, {
+        "k": lambda t, p, w: float(np.sum(w * p)), "k_true": lambda t, p, w: float(np.sum(w * t)),
+        "n": lambda t, p, w: float(np.sum(w))})
 
 
 def proportion_metrics(success: np.ndarray, labels: Sequence[dict[str, Any]], *, metric: str, min_group_size: int,

@@ -105,6 +105,25 @@ def explode_pairs(labels: Sequence[dict[str, Any]], spec: GroupSpec, a: np.ndarr
     return np.concatenate(idx), np.concatenate(vals)
 
 
+def binary_frame(groups: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, metrics: dict[str, Any]) -> Any:
+    """fairlearn ``MetricFrame`` over binary outcomes, fed one row per distinct
+    (group, y_true, y_pred) with its count as the sample weight.
+
+    MetricFrame calls the metric functions once per group through pandas, which costs ~25 ms
+    per call on 10^5 rows; the compressed input gives the same per-group numbers in
+    microseconds. Each metric is ``f(y_true, y_pred, w)`` with ``w`` the row counts."""
+    import pandas as pd
+    from fairlearn.metrics import MetricFrame
+
+    codes, uniques = pd.factorize(pd.Series(groups, dtype=object))
+    key = codes.astype(np.int64) * 4 + np.asarray(y_true, dtype=np.int64) * 2 + np.asarray(y_pred, dtype=np.int64)
+    u, counts = np.unique(key, return_counts=True)
+    g = np.asarray(uniques, dtype=object)[u // 4]
+    return MetricFrame(metrics=metrics, y_true=(u // 2) % 2, y_pred=u % 2,
+                       sensitive_features=pd.Series(g, name="group"),
+                       sample_params={name: {"w": counts.astype(float)} for name in metrics}).by_group
+
+
 @dataclass
 class MetricRow:
     """One number of a run: ``metric`` of group ``value`` of ``category``, with its n and 95% CI.

@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from fairlearn.metrics import MetricFrame
 
 from ml.metrics._boot import boot_group_sums, safe_ratio
 from ml.metrics.fairness import fairness_discrepancy_rate, gn_score, worst_best_ratio
-from ml.metrics.groups import SUMMARY, Curve, GroupSpec, MetricRow, default_specs, explode_pairs, make_row
+from ml.metrics.groups import SUMMARY, Curve, GroupSpec, MetricRow, binary_frame, default_specs, explode_pairs, make_row
 from ml.metrics.intervals import percentile_interval, subject_weights
 
 
@@ -186,23 +185,19 @@ def equal_error_rate(genuine_d: np.ndarray, impostor_d: np.ndarray) -> float:
 
 def _count_frame(genuine: np.ndarray, match: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
     """Per group: impostor and genuine pair counts, false matches and false non-matches."""
-    mf = MetricFrame(
-        metrics={
-            "n_imp": lambda t, p: float(np.sum(t == 0)),
-            "n_gen": lambda t, p: float(np.sum(t == 1)),
-            "fm": lambda t, p: float(np.sum((t == 0) & (p == 1))),
-            "fnm": lambda t, p: float(np.sum((t == 1) & (p == 0))),
-        },
-        y_true=genuine.astype(int), y_pred=match.astype(int), sensitive_features=pd.Series(groups, name="group"),
-    )
-    return mf.by_group
+    return binary_frame(groups, genuine, match, {
+        "n_imp": lambda t, p, w: float(np.sum(w[t == 0])),
+        "n_gen": lambda t, p, w: float(np.sum(w[t == 1])),
+        "fm": lambda t, p, w: float(np.sum(w[(t == 0) & (p == 1)])),
+        "fnm": lambda t, p, w: float(np.sum(w[(t == 1) & (p == 0)])),
+    })
 
 
 def verification_metrics(distances: np.ndarray, pairs: Pairs, subjects: Sequence[str],
                          labels: Sequence[dict[str, Any]], *, thresholds: Mapping[str, float],
                          min_group_size: int = 30, specs: Sequence[GroupSpec] | None = None, n_boot: int = 200,
-                         seed: int = 0, det_points: int = 40, eer_boot: int = 100,
-                         eer_max_pairs: int = 50_000) -> tuple[list[MetricRow], list[Curve]]:
+                         seed: int = 0, det_points: int = 40, eer_boot: int = 50,
+                         eer_max_pairs: int = 20_000) -> tuple[list[MetricRow], list[Curve]]:
     """Rows per group and threshold name (e.g. ``target``, ``usual``):
 
     ``fmr@name`` (n = impostor pairs), ``fnmr@name`` (n = genuine pairs), ``eer``; per category
