@@ -18,8 +18,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from facecommons.accounts.roles import is_admin, is_moderator
@@ -89,24 +89,26 @@ def queue_candidates(*, moderator: Any, now: Any, exclude_ids: list[Any] | None 
 def lease_take(*, moderator: Any, contribution_id: Any, now: Any) -> bool:
     """Take (or renew) the lease of one contribution; False when someone else holds it.
 
-    Precondition: inside a transaction. The UPDATE only touches a row that is expired or
-    ours; the INSERT fails on the unique constraint if another row appeared meanwhile.
+    One statement on every backend (PostgreSQL, CockroachDB, SQLite ≥ 3.35): an INSERT that,
+    on the unique contribution, updates the row only if it is expired or already ours. A
+    concurrent INSERT of the same contribution waits for the other transaction and then sees
+    its row, so exactly one moderator gets it. Precondition: inside a transaction.
     """
     expires = now + timedelta(seconds=lease_seconds())
-    updated = (ReviewLease.objects.filter(contribution_id=contribution_id)
-               .filter(Q(expires_at__lte=now) | Q(moderator_id=moderator.pk))
-               .update(moderator_id=moderator.pk, leased_at=now, expires_at=expires))
-    if updated:
-        return True
-    if ReviewLease.objects.filter(contribution_id=contribution_id).exists():
-        return False
-    try:
-        with transaction.atomic():
-            ReviewLease.objects.create(contribution_id=contribution_id, moderator_id=moderator.pk, leased_at=now,
-                                       expires_at=expires)
-    except IntegrityError:
-        return False
-    return True
+    table = connection.ops.quote_name(ReviewLease._meta.db_table)
+    cid = ReviewLease._meta.get_field("contribution").get_db_prep_value(contribution_id, connection)
+    with connection.cursor() as cur:
+        cur.execute(  # noqa: S608 - the table name is the model's own, quoted; values are parameters
+            f"INSERT INTO {table} (contribution_id, moderator_id, leased_at, expires_at) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT (contribution_id) DO UPDATE SET moderator_id = excluded.moderator_id, "
+            f"leased_at = excluded.leased_at, expires_at = excluded.expires_at "
+            f"WHERE {table}.expires_at <= %s OR {table}.moderator_id = excluded.moderator_id RETURNING id",
+            [cid, moderator.pk, _db_dt(now), _db_dt(expires), _db_dt(now)])
+        return cur.fetchone() is not None
+
+
+def _db_dt(value: Any) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
 
 
 def approved_value_counts() -> dict[str, int]:
@@ -162,15 +164,22 @@ def queue_lease_next(*, moderator: Any, exclude_ids: list[Any] | None = None) ->
                              .select_for_update(skip_locked=True).values_list("pk", flat=True))
                 ids = [pk for pk in ids if pk in locked]
         elif skip_locked:
-            ids = list(qs.select_for_update(skip_locked=True).values_list("pk", flat=True)
-                       [:CANDIDATE_BATCH])
+            # Whole rows (with owner): the lease needs no second read of the winner.
+            of = ("self",) if connection.features.has_select_for_update_of else ()
+            rows = list(qs.select_related("owner").select_for_update(skip_locked=True, of=of)[:CANDIDATE_BATCH])
+            return _lease_first(rows, now)
         else:
-            ids = list(qs.values_list("pk", flat=True)[:CANDIDATE_BATCH])
-        for pk in ids:
+            rows = list(qs.select_related("owner")[:CANDIDATE_BATCH])
+            return _lease_first(rows, now)
+        by_id = {c.pk: c for c in Contribution.objects.select_related("owner").filter(pk__in=ids)}
+        return _lease_first([by_id[pk] for pk in ids if pk in by_id], now)
+
+    def _lease_first(rows: list[Contribution], now: Any) -> Contribution | None:
+        for c in rows:
             # Taking a lease is not logged (it changes nothing); the photo views and the
             # decision are.
-            if lease_take(moderator=moderator, contribution_id=pk, now=now):
-                return Contribution.objects.select_related("owner", "taxonomy").get(pk=pk)
+            if lease_take(moderator=moderator, contribution_id=c.pk, now=now):
+                return c
         return None
 
     # A batch can be exhausted by other moderators between reading and leasing: try again
@@ -255,15 +264,20 @@ def review_decide(*, moderator: Any, contribution: Contribution, decision: str, 
         raise ModerationError("invalid_categories", "Categories can only be corrected with an approval.", 400)
 
     def decide() -> DecisionResult:
-        c = Contribution.objects.select_for_update().select_related("taxonomy").get(pk=contribution.pk)
+        # One read for the locked row and its lease, one for the votes so far.
+        of = ("self",) if connection.features.has_select_for_update_of else ()
+        c = (Contribution.objects.select_for_update(of=of).select_related("taxonomy", "review_lease")
+             .get(pk=contribution.pk))
         if c.owner_id == moderator.pk:
             raise ModerationError("own_photo", "You cannot review your own photo.", 403)
-        if Review.objects.filter(contribution=c, moderator_id=moderator.pk).exists():
+        votes = list(Review.objects.filter(contribution=c).order_by("created_at", "pk")
+                     .values_list("moderator_id", "decision", "reason_code", "note"))
+        if any(v[0] == moderator.pk for v in votes):
             raise ModerationError("already_reviewed", "You have already reviewed this photo.", 409)
         if c.status != S.AWAITING_REVIEW:
             raise ModerationError("not_awaiting_review", f"This photo is no longer awaiting review "
                                                          f"({c.get_status_display().lower()}).", 409)
-        lease = ReviewLease.objects.filter(contribution=c).first()
+        lease = getattr(c, "review_lease", None)
         if lease is None or lease.moderator_id != moderator.pk:
             raise ModerationError("not_leased", "You do not hold this photo in your queue (its lease expired "
                                                 "and another moderator took it, or you never leased it). "
@@ -273,6 +287,7 @@ def review_decide(*, moderator: Any, contribution: Contribution, decision: str, 
             corrected = corrections_validate(contribution=c, categories=categories)
         review = Review.objects.create(contribution=c, moderator=moderator, decision=decision, reason_code=reason,
                                        note=note, corrected_categories=corrected)
+        votes.append((moderator.pk, decision, reason, note))
         audit_record(actor=moderator, action=f"moderation_{decision}", obj=c, before={"status": c.status},
                      after={"decision": decision, **({"reason_code": reason} if reason else {}),
                             **({"corrected_categories": corrected} if corrected else {})}, note=note)
@@ -283,14 +298,14 @@ def review_decide(*, moderator: Any, contribution: Contribution, decision: str, 
             audit_record(actor=moderator, action="categories_corrected", obj=c,
                          before={"categories": c.categories, "corrected_categories": before},
                          after={"corrected_categories": c.corrected_categories})
-        lease.delete()
+        ReviewLease.objects.filter(pk=lease.pk).delete()
         if decision == Decision.SKIP:
             outcome = "skipped"
         elif decision == Decision.ESCALATE:
             _escalate(c, reason="moderator_escalated", raised_by=moderator, note=note)
             outcome = "escalated"
         else:
-            outcome = _apply_consensus(c)
+            outcome = _apply_consensus(c, votes)
         return DecisionResult(review=review, contribution=c, outcome=outcome)
 
     result: DecisionResult = _run(decide)
@@ -307,38 +322,33 @@ def _escalate(c: Contribution, *, reason: str, raised_by: Any | None = None, not
     return esc
 
 
-def _apply_consensus(c: Contribution) -> str:
+def _apply_consensus(c: Contribution, votes: list[tuple[Any, str, str, str]]) -> str:
     """Approve on N approvals and no rejection; reject on N rejections with the same reason;
-    escalate any disagreement. Precondition: ``c`` is locked in the current transaction."""
+    escalate any disagreement. ``votes``: (moderator, decision, reason, note) of every review,
+    oldest first. Precondition: ``c`` is locked in the current transaction."""
     n = consensus_n()
-    votes = list(Review.objects.filter(contribution=c, decision__in=[Decision.APPROVE, Decision.CORRECT,
-                                                                     Decision.REJECT])
-                 .values_list("decision", "reason_code"))
-    approvals = sum(1 for d, _ in votes if d != Decision.REJECT)
-    rejects = [r for d, r in votes if d == Decision.REJECT]
+    approvals = sum(1 for _, d, _, _ in votes if d in (Decision.APPROVE, Decision.CORRECT))
+    rejects = [(r, note) for _, d, r, note in votes if d == Decision.REJECT]
     if approvals and rejects:
         _escalate(c, reason="disagreement")
         return "escalated"
     if approvals >= n:
         contribution_transition(contribution=c, to=S.APPROVED, action="moderation_approved",
                                 extra={"approvals": approvals})
-        ReviewLease.objects.filter(contribution=c).delete()
         return "approved"
     if rejects:
-        reasons = set(rejects)
+        reasons = {r for r, _ in rejects}
         if len(reasons) > 1 and len(rejects) >= n:
             _escalate(c, reason="reject_reasons_differ")
             return "escalated"
         if len(reasons) == 1 and len(rejects) >= n:
-            reason = rejects[0]
-            notes = [r for r in Review.objects.filter(contribution=c, decision=Decision.REJECT)
-                     .order_by("created_at", "pk").values_list("note", flat=True) if r]
+            reason = rejects[0][0]
+            notes = [note for _, note in rejects if note]
             message = REJECT_MESSAGES.get(reason, "Moderators did not accept this photo.")
             if reason == RejectReason.OTHER and notes:
                 message = f"{message} {notes[0]}"
             contribution_transition(contribution=c, to=S.REJECTED, action="moderation_rejected",
                                     reason_code=reason, message=message, extra={"rejections": len(rejects)})
-            ReviewLease.objects.filter(contribution=c).delete()
             return "rejected"
     return "pending"
 
