@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# bench/ holds other scripts (one is named queue.py): keep them from shadowing the standard library.
+sys.path[:] = [p for p in sys.path if p not in ("", str(Path(__file__).resolve().parent), __file__.rsplit("/", 1)[0])]
 sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 

@@ -18,19 +18,27 @@ from facecommons.common.api import ApiError
 from facecommons.evaluation import selectors, services
 from facecommons.evaluation.models import EvaluationRun, RunScope, RunStatus
 
-MetricSerializer = inline_serializer("EvaluationMetric", fields={
-    "category": serializers.CharField(), "value": serializers.CharField(), "metric": serializers.CharField(),
-    "estimate": serializers.FloatField(allow_null=True), "n": serializers.IntegerField(allow_null=True),
-    "ci_low": serializers.FloatField(allow_null=True), "ci_high": serializers.FloatField(allow_null=True),
-})
-RunSerializer = inline_serializer("Evaluation", fields={
-    "id": serializers.IntegerField(), "scope": serializers.ChoiceField(choices=RunScope.values),
-    "snapshot": serializers.CharField(allow_null=True), "started_at": serializers.DateTimeField(),
-    "finished_at": serializers.DateTimeField(allow_null=True),
-    "models": inline_serializer("EvaluationModel", fields={
+
+def _run_serializer(name: str, many: bool = False) -> Any:
+    """The documented shape of a run (fresh field instances each time: fields bind once)."""
+    metric = inline_serializer(f"{name}Metric", fields={
+        "category": serializers.CharField(), "value": serializers.CharField(), "metric": serializers.CharField(),
+        "estimate": serializers.FloatField(allow_null=True), "n": serializers.IntegerField(allow_null=True),
+        "ci_low": serializers.FloatField(allow_null=True), "ci_high": serializers.FloatField(allow_null=True),
+    }, many=True)
+    model = inline_serializer(f"{name}Model", fields={
         "id": serializers.CharField(), "version": serializers.CharField(),
-        "task": serializers.ChoiceField(choices=["detection", "verification"]),
-        "metrics": MetricSerializer}, many=True),
+        "task": serializers.ChoiceField(choices=["detection", "verification"]), "metrics": metric}, many=True)
+    return inline_serializer(name, many=many, fields={
+        "id": serializers.IntegerField(), "scope": serializers.ChoiceField(choices=RunScope.values),
+        "snapshot": serializers.CharField(allow_null=True), "started_at": serializers.DateTimeField(),
+        "finished_at": serializers.DateTimeField(allow_null=True), "models": model})
+
+
+RunSerializer = _run_serializer("Evaluation")
+RunPageSerializer = inline_serializer("EvaluationPage", fields={
+    "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+    "previous": serializers.URLField(allow_null=True), "results": _run_serializer("EvaluationItem", many=True),
 })
 
 
@@ -61,14 +69,15 @@ class ReadPublicStartAdmin(BasePermission):
 class EvaluationListApi(APIView):
     permission_classes = [ReadPublicStartAdmin]
 
-    @extend_schema(summary="Finished evaluations, newest first (public)", responses={200: RunSerializer})
+    @extend_schema(operation_id="evaluations_list", summary="Finished evaluations, newest first (public)",
+                   responses={200: RunPageSerializer})
     def get(self, request: Request) -> Response:
         paginator = LimitOffsetPagination()
         paginator.default_limit = 10
         page = paginator.paginate_queryset(selectors.runs_done(), request, view=self)
         return paginator.get_paginated_response([selectors.run_payload(r) for r in page or []])
 
-    @extend_schema(summary="Start an evaluation (admins)", request=StartSerializer,
+    @extend_schema(operation_id="evaluations_start", summary="Start an evaluation (admins)", request=StartSerializer,
                    responses={202: inline_serializer("EvaluationStarted", fields={
                        "id": serializers.IntegerField(), "status": serializers.CharField(),
                        "scope": serializers.CharField(), "items": serializers.IntegerField(),
@@ -99,7 +108,7 @@ class EvaluationListApi(APIView):
 class EvaluationLatestApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="The newest finished evaluation (public)", responses={200: RunSerializer})
+    @extend_schema(operation_id="evaluations_latest", summary="The newest finished evaluation (public)", responses={200: RunSerializer})
     def get(self, request: Request) -> Response:
         run = selectors.run_latest_done()
         if run is None:
@@ -110,7 +119,7 @@ class EvaluationLatestApi(APIView):
 class EvaluationDetailApi(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(summary="One evaluation (public)", responses={200: RunSerializer})
+    @extend_schema(operation_id="evaluations_retrieve", summary="One evaluation (public)", responses={200: RunSerializer})
     def get(self, request: Request, run_id: int) -> Response:
         run = get_object_or_404(EvaluationRun, pk=run_id, status=RunStatus.DONE)
         return Response(selectors.run_payload(run))
