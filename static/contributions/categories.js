@@ -54,6 +54,17 @@
     return {categories: categories, free_text: freeText};
   }
 
-  window.FCCategories = {init: init, collect: collect};
+  /** Labels of required categories with nothing chosen (each such fieldset is marked invalid). */
+  function missing(root) {
+    var out = [];
+    fieldsets(root).forEach(function (fs) {
+      var empty = fs.dataset.required === "true" && !fs.querySelector("input[name='" + fs.dataset.field + "']:checked");
+      if (empty) { fs.setAttribute("aria-invalid", "true"); out.push(fs.dataset.label); }
+      else if (!fs.querySelector(".errorlist")) fs.removeAttribute("aria-invalid");
+    });
+    return out;
+  }
+
+  window.FCCategories = {init: init, collect: collect, missing: missing};
   document.addEventListener("DOMContentLoaded", function () { init(document); });
 })();

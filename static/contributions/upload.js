@@ -163,6 +163,13 @@
       summary.textContent = "Please choose at least one photo first.";
       return;
     }
+    var missing = window.FCCategories.missing(form);
+    if (missing.length) {
+      summary.textContent = "Please choose a value for: " + missing.join(", ") + ".";
+      var first = form.querySelector("fieldset[aria-invalid=true]");
+      if (first) first.scrollIntoView({block: "center"});
+      return;
+    }
     var payload = window.FCCategories.collect(form);
     var items = queue.splice(0, queue.length);
     items.forEach(function (it) { var rm = it.row.querySelector("button"); if (rm) rm.remove(); });

@@ -141,6 +141,11 @@ def test_upload_page_shows_server_refusal_per_file(browser_page, live_server, ma
     bad.write_bytes(b"this is not an image at all")
     page.set_input_files("#id_image", [str(good), str(bad)])
     assert page.locator("#file-list li").count() == 2
+    # Nothing is sent before every required category has a value.
+    page.click("#upload-button")
+    assert "Please choose a value for: Age range, Gender" in page.locator("#upload-summary").inner_text()
+    assert page.locator("fieldset[data-category=lighting][aria-invalid=true]").count() == 1
+    assert not Contribution.objects.filter(owner=user).exists()
     _choose_categories(page)
     page.click("#upload-button")
     page.wait_for_selector("#file-list li[data-state=done]")
