@@ -154,3 +154,32 @@ def test_upload_page_shows_server_refusal_per_file(browser_page, live_server, ma
     assert "not" in error.lower() and len(error) > 20  # the server's sentence, not a bare status code
     assert "1 uploaded, 1 refused" in page.locator("#upload-summary").inner_text()
     assert Contribution.objects.filter(owner=user).count() == 1
+
+
+def test_drop_and_camera_inputs_queue_files(browser_page, live_server, make_user, login, password, astronaut_jpeg,
+                                            tmp_path):
+    user = make_user(email="dropper@example.org")
+    login(browser_page, live_server, user, password)
+    page = browser_page
+    page.goto(f"{live_server.url}/upload/")
+    # A file dropped on the drop zone (a real DragEvent carrying a File).
+    page.evaluate("""() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array([255, 216, 255])], "dropped.jpg", {type: "image/jpeg"}));
+        document.getElementById("dropzone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));
+    }""")
+    assert "dropped.jpg" in page.locator("#file-list").inner_text()
+    # The camera input (capture="user") feeds the same list.
+    shot = tmp_path / "camera.jpg"
+    shot.write_bytes(astronaut_jpeg)
+    page.set_input_files("#id_camera", str(shot))
+    assert page.locator("#file-list li").count() == 2
+    # A file over the size limit is refused before it is sent.
+    page.evaluate("""() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(26 * 1024 * 1024)], "huge.jpg", {type: "image/jpeg"}));
+        document.getElementById("dropzone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true}));
+    }""")
+    huge = page.locator("#file-list li[data-state=error]")
+    assert "at most 25 MB" in huge.inner_text()
+    assert not page.js_errors

@@ -294,3 +294,41 @@ def test_mfa_pages_render_in_site_layout(client, contributor):
     client.force_login(contributor)
     r = client.get(reverse("mfa_index"))
     assert r.status_code == 200 and 'class="site-header"' in r.content.decode()
+
+
+class _Inputs(__import__("html.parser").parser.HTMLParser):
+    """Collects form controls, label[for] targets and controls nested inside labels."""
+
+    def __init__(self):
+        super().__init__()
+        self.controls, self.label_for, self.in_label, self.labelled = [], set(), 0, set()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "label":
+            self.in_label += 1
+            if a.get("for"):
+                self.label_for.add(a["for"])
+        elif tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+            self.controls.append(a)
+            if self.in_label:
+                self.labelled.add(id(a))
+
+    def handle_endtag(self, tag):
+        if tag == "label":
+            self.in_label -= 1
+
+
+@pytest.mark.parametrize("url", ["/upload/", "/consent/", "/my/withdraw/", "/accounts/login/", "/accounts/signup/",
+                                 "/photo"])
+def test_every_form_control_has_a_label(client, make_user, url):
+    user = make_user(consent=url != "/consent/")
+    if url == "/photo":
+        url = f"/my/photos/{make_contribution(user).pk}/"
+    if not url.startswith("/accounts/"):
+        client.force_login(user)
+    parser = _Inputs()
+    parser.feed(client.get(url).content.decode())
+    assert parser.controls, url
+    unlabelled = [c for c in parser.controls if id(c) not in parser.labelled and c.get("id") not in parser.label_for]
+    assert not unlabelled, (url, unlabelled)
