@@ -130,8 +130,10 @@ def test_review_page_and_admin_pages(mods, contributor, make_user, django_assert
     decide(mods[1], cs[1], "reject", reason_code="poor_quality")  # escalates
     web = Client()
     web.force_login(mods[0])
-    r = web.get("/moderation/")
+    with django_assert_max_num_queries(8):
+        r = web.get("/moderation/")
     assert r.status_code == 200 and b"review-config" in r.content
+    assert b'href="/moderation/"' in web.get("/my/photos/").content  # base.html: perms.moderation.review
     web.force_login(admin)
     with django_assert_max_num_queries(12):
         r = web.get("/moderation/agreement/")
@@ -153,3 +155,12 @@ def test_review_page_and_admin_pages(mods, contributor, make_user, django_assert
     assert any("escalation_resolved" in line for line in lines)
     assert web.get("/moderation/audit/", {"date_from": "not-a-date"}).status_code == 400
     assert web.post("/moderation/escalations/", {"contribution": "zzz", "decision": "approve"}).status_code == 302
+
+
+def test_review_permission_granted_to_moderators_and_admins(make_user):
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    mod, admin, plain = make_user(role="moderator"), make_user(role="admin"), make_user()
+    for u, expected in ((mod, True), (admin, True), (plain, False)):
+        assert User.objects.get(pk=u.pk).has_perm("moderation.review") is expected

@@ -252,7 +252,7 @@ def declaration_conflicts(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 
     def eth(d: dict[str, Any]) -> set[str]:
         v = d.get("ethnicity")
-        return {x for x in (v if isinstance(v, list) else [v]) if x not in NOT_DECLARED}
+        return {str(x) for x in (v if isinstance(v, list) else [v]) if x not in NOT_DECLARED}
 
     ea, eb = eth(a), eth(b)
     if ea and eb and ea != eb:

@@ -86,6 +86,16 @@ def queue_candidates(*, moderator: Any, now: Any, exclude_ids: list[Any] | None 
     return qs.order_by("created_at", "pk")
 
 
+# Static SQL (PostgreSQL, CockroachDB and SQLite ≥ 3.35 share this upsert syntax).
+LEASE_UPSERT = (
+    "INSERT INTO moderation_reviewlease (contribution_id, moderator_id, leased_at, expires_at) "
+    "VALUES (%s, %s, %s, %s) ON CONFLICT (contribution_id) DO UPDATE SET moderator_id = excluded.moderator_id, "
+    "leased_at = excluded.leased_at, expires_at = excluded.expires_at "
+    "WHERE moderation_reviewlease.expires_at <= %s OR moderation_reviewlease.moderator_id = excluded.moderator_id "
+    "RETURNING id"
+)
+
+
 def lease_take(*, moderator: Any, contribution_id: Any, now: Any) -> bool:
     """Take (or renew) the lease of one contribution; False when someone else holds it.
 
@@ -95,15 +105,9 @@ def lease_take(*, moderator: Any, contribution_id: Any, now: Any) -> bool:
     its row, so exactly one moderator gets it. Precondition: inside a transaction.
     """
     expires = now + timedelta(seconds=lease_seconds())
-    table = connection.ops.quote_name(ReviewLease._meta.db_table)
     cid = ReviewLease._meta.get_field("contribution").get_db_prep_value(contribution_id, connection)
     with connection.cursor() as cur:
-        cur.execute(  # noqa: S608 - the table name is the model's own, quoted; values are parameters
-            f"INSERT INTO {table} (contribution_id, moderator_id, leased_at, expires_at) VALUES (%s, %s, %s, %s) "
-            f"ON CONFLICT (contribution_id) DO UPDATE SET moderator_id = excluded.moderator_id, "
-            f"leased_at = excluded.leased_at, expires_at = excluded.expires_at "
-            f"WHERE {table}.expires_at <= %s OR {table}.moderator_id = excluded.moderator_id RETURNING id",
-            [cid, moderator.pk, _db_dt(now), _db_dt(expires), _db_dt(now)])
+        cur.execute(LEASE_UPSERT, [cid, moderator.pk, _db_dt(now), _db_dt(expires), _db_dt(now)])
         return cur.fetchone() is not None
 
 
@@ -372,6 +376,8 @@ def escalation_resolve(*, admin: Any, contribution: Contribution, decision: str,
         esc = Escalation.objects.filter(contribution=c, status=EscalationStatus.OPEN).first()
         if esc is None:
             raise ModerationError("no_open_escalation", "This photo has no open escalation.", 409)
+        if c.owner_id == admin.pk:
+            raise ModerationError("own_photo", "You cannot decide on your own photo; ask another admin.", 403)
         if c.status != S.AWAITING_REVIEW:
             raise ModerationError("not_awaiting_review", "This photo is no longer awaiting review.", 409)
         if decision == Decision.APPROVE:

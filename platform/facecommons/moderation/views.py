@@ -32,8 +32,8 @@ from facecommons.moderation.services import ModerationError, escalation_resolve
 AUDIT_PAGE_SIZE = 50
 
 
-def _role_required(check: Callable[[Any], bool]) -> Callable[[Callable[..., HttpResponse]], Callable[..., Any]]:
-    def deco(view: Callable[..., HttpResponse]) -> Callable[..., Any]:
+def _role_required(check: Callable[[Any], bool]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def deco(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if not request.user.is_authenticated:
@@ -148,7 +148,7 @@ def escalations_page(request: HttpRequest) -> HttpResponse:
     for esc in escalations_open():
         c = esc.contribution
         items.append({"esc": esc, "c": c, "image": image_url(c.pk, "original"),
-                      "reviews": sorted(c.reviews.all(), key=lambda r: r.created_at)})
+                      "reviews": sorted(c.reviews.all(), key=lambda r: r.created_at)})  # type: ignore[attr-defined]
     return render(request, "moderation/escalations.html", {"items": items, "form": ResolveForm(),
                                                            "reasons": RejectReason.choices})
 
