@@ -72,8 +72,9 @@ def proportion_metrics(success: np.ndarray, labels: Sequence[dict[str, Any]], *,
         if idx.size == 0:
             continue
         frame = _rate_frame(success[idx].astype(float), success[idx].astype(float), vals)
-        for value, r in frame.iterrows():
-            k, n = int(r["k"]), int(r["n"])
+        for value, k_f, n_f in zip(frame.index, frame["k"].to_numpy(dtype=float), frame["n"].to_numpy(dtype=float),
+                                   strict=True):
+            k, n = int(k_f), int(n_f)
             rows.append(make_row(spec.category, str(value), metric, k / n, n, wilson(k, n), min_group_size))
     return rows
 
@@ -111,8 +112,9 @@ def detection_metrics(hits: np.ndarray, labels: Sequence[dict[str, Any]], subjec
         groups = [str(g) for g in frame.index]
         codes = pd.Categorical(vals, categories=groups).codes.astype(np.int64)
         sufficient = []
-        for g, r in zip(groups, frame.itertuples(), strict=True):
-            k, n = int(r.k), int(r.n)
+        ks, ns = frame["k"].to_numpy(dtype=float), frame["n"].to_numpy(dtype=float)
+        for g, k_f, n_f in zip(groups, ks, ns, strict=True):
+            k, n = int(k_f), int(n_f)
             rows.append(make_row(cat, g, "detection_rate", k / n, n, wilson(k, n), min_group_size))
             if n >= min_group_size:
                 sufficient.append(groups.index(g))
@@ -128,8 +130,8 @@ def detection_metrics(hits: np.ndarray, labels: Sequence[dict[str, Any]], subjec
             num, den = boot_group_sums(lambda lo, hi, s=e_subj: weights[:, s[lo:hi]], diff, e_codes,
                                        len(e_groups), n_boot)
             boot_diff = safe_ratio(num, den)
-            for gi, (g, r) in enumerate(zip(e_groups, e_frame.itertuples(), strict=True)):
-                n, k_o, k_e = int(r.n), int(r.k_true), int(r.k)
+            cols = [e_frame[c].to_numpy(dtype=float).astype(int) for c in ("n", "k_true", "k")]
+            for gi, (g, n, k_o, k_e) in enumerate(zip(e_groups, *cols, strict=True)):
                 rows.append(make_row(cat, g, "detection_rate_lowlight_original", k_o / n, n, wilson(k_o, n),
                                      min_group_size))
                 rows.append(make_row(cat, g, "detection_rate_enhanced", k_e / n, n, wilson(k_e, n), min_group_size))

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 
+Rates: TypeAlias = Sequence[float] | np.ndarray
 
-def max_pairwise_gap(rates: Sequence[float]) -> float:
+
+def max_pairwise_gap(rates: Rates) -> float:
     """max over pairs of groups |r_i − r_j|, which is simply max − min."""
     r = np.asarray(rates, dtype=float)
     return float(r.max() - r.min()) if r.size else math.nan
 
 
-def fairness_discrepancy_rate(fmrs: Sequence[float], fnmrs: Sequence[float], alpha: float = 0.5) -> float:
+def fairness_discrepancy_rate(fmrs: Rates, fnmrs: Rates, alpha: float = 0.5) -> float:
     """FDR(τ) = 1 − (α·A(τ) + (1 − α)·B(τ)) (de Freitas Pereira & Marcel 2021, "Fairness in
     Biometrics: a figure of merit to assess biometric verification systems", IEEE TBIOM).
 
@@ -25,7 +28,7 @@ def fairness_discrepancy_rate(fmrs: Sequence[float], fnmrs: Sequence[float], alp
     return 1.0 - (alpha * max_pairwise_gap(fmrs) + (1 - alpha) * max_pairwise_gap(fnmrs))
 
 
-def gn_score(accuracies: Sequence[float]) -> float:
+def gn_score(accuracies: Rates) -> float:
     """Mean accuracy minus the accuracy gap, generalised to many groups as max − min.
 
     With two groups this is the "gender-neutral" score of its challenge, mean(acc) − |acc_1 − acc_2|."""
@@ -35,7 +38,7 @@ def gn_score(accuracies: Sequence[float]) -> float:
     return float(a.mean() - (a.max() - a.min()))
 
 
-def worst_best_ratio(error_rates: Sequence[float]) -> float:
+def worst_best_ratio(error_rates: Rates) -> float:
     """Highest error rate divided by the lowest (NISTIR 8280 reports FMR ratios this way).
 
     ``inf`` when the best group made no error at all and another did; NaN when none did. The

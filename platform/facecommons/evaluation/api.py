@@ -45,7 +45,7 @@ RunPageSerializer = inline_serializer("EvaluationPage", fields={
 class StartSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=RunScope.values, default=RunScope.CURRENT)
     snapshot = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
-    source = serializers.SlugField(max_length=60, required=False, allow_blank=True, default="")
+    source = serializers.SlugField(max_length=60, required=False, allow_blank=True, default="")  # type: ignore[assignment]
     models = serializers.ListField(child=serializers.CharField(max_length=60), required=False, allow_empty=True,
                                    max_length=20, default=list)
 

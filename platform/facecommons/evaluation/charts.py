@@ -41,9 +41,9 @@ def _group_rows(run: EvaluationRun, model_id: str, metric: str, category: str) -
 
 def _bars(ax: Any, rows: list[MetricResult], *, colour: str, xlabel: str, zero_line: bool = False) -> None:
     labels = [f"{m.value} (n={m.n})" for m in rows]
-    est = [m.estimate for m in rows]
-    lo = [max(0.0, m.estimate - (m.ci_low if m.ci_low is not None else m.estimate)) for m in rows]
-    hi = [max(0.0, (m.ci_high if m.ci_high is not None else m.estimate) - m.estimate) for m in rows]
+    est = [float(m.estimate or 0.0) for m in rows]  # callers pass rows with an estimate
+    lo = [max(0.0, e - (m.ci_low if m.ci_low is not None else e)) for e, m in zip(est, rows, strict=True)]
+    hi = [max(0.0, (m.ci_high if m.ci_high is not None else e) - e) for e, m in zip(est, rows, strict=True)]
     y = range(len(rows))
     ax.barh(list(y), est, xerr=[lo, hi], color=colour, alpha=0.8, capsize=3, ecolor="#333")
     ax.set_yticks(list(y), labels)
@@ -124,9 +124,9 @@ def render(run: EvaluationRun, model_id: str, chart: str, fmt: str = "svg") -> b
         fig.set_size_inches(6.5, 5.5)
         ax = fig.add_subplot()
         for i, c in enumerate(curves):
-            pts = [(p[1], p[2]) for p in c.points if p[1] > 0 and p[2] > 0]
-            if pts:
-                ax.plot([p[0] for p in pts], [p[1] for p in pts], label=f"{c.value}", color=COLOURS[i % len(COLOURS)])
+            xy = [(p[1], p[2]) for p in c.points if p[1] > 0 and p[2] > 0]  # log axes: zeros cannot show
+            if xy:
+                ax.plot([p[0] for p in xy], [p[1] for p in xy], label=f"{c.value}", color=COLOURS[i % len(COLOURS)])
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("false match rate")

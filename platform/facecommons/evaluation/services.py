@@ -481,12 +481,12 @@ def _verification_rows(run: EvaluationRun, spec: engine.ModelSpec, items: list[E
     if valid.sum() < 2:
         summary["note"] = "fewer than two enrolled photos: no pairs"
         return out, curves, summary
-    dim = next(np.frombuffer(bytes(res[it.sha256].embedding), dtype=np.float32).size
+    dim = next(np.frombuffer(bytes(res[it.sha256].embedding or b""), dtype=np.float32).size
                for it, ok in zip(keep, valid, strict=True) if ok)
     emb = np.zeros((len(keep), dim), dtype=np.float32)
     for i, (it, ok) in enumerate(zip(keep, valid, strict=True)):
         if ok:
-            emb[i] = np.frombuffer(bytes(res[it.sha256].embedding), dtype=np.float32)
+            emb[i] = np.frombuffer(bytes(res[it.sha256].embedding or b""), dtype=np.float32)
     pairs = M.make_pairs(subjects, valid, max_impostor=int(setting("EVAL_MAX_IMPOSTOR_PAIRS", 200_000)), seed=0)
     summary.update({"genuine_pairs": pairs.n_genuine, "impostor_pairs": pairs.n_impostor,
                     "impostor_pairs_total": pairs.impostor_total})
