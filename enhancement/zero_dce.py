@@ -35,11 +35,16 @@ WEIGHTS_PATH = Path(__file__).resolve().parent / "weights" / "zero_dce_pp.pt"
 ONNX_PATH = WEIGHTS_PATH.with_suffix(".onnx")
 #: Curves are estimated on a copy whose long side is at most this many pixels.
 ESTIMATE_SIZE = 256
-#: The photo is cut into about this many tiles along its long side (at least 8 px each); the
+#: The photo is cut into about this many tiles along its long side (at least 2 px each); the
 #: pixels of a tile share one lookup table per channel. On a 12 MP photo that is 63 px tiles,
 #: four samples of a 256 px alpha map, across which the trained alpha barely moves.
 TILES_LONG_SIDE = 64
-MIN_TILE = 8
+MIN_TILE = 2
+#: Gaussian smoothing (sigma, in pixels of the estimation copy) of the predicted alpha map.
+#: The eight composed steps make the output very sensitive to alpha in the shadows (d out /
+#: d alpha reaches hundreds of levels per unit), so alpha edges would show as tile steps;
+#: smoothing keeps the tiled application within a few levels of the exact one.
+ALPHA_SIGMA = 3.0
 #: Levels of alpha in the precomputed table of composed curves (step 2/1023 ~ 0.002).
 ALPHA_LEVELS = 1024
 
@@ -162,7 +167,7 @@ class ZeroDCEEnhancer:
     model_id = "zero-dce++"
 
     def __init__(self, onnx_path: str | Path | None = None, estimate_size: int = ESTIMATE_SIZE,
-                 tile: int | None = None, threads: int = 1) -> None:
+                 tile: int | None = None, threads: int = 1, alpha_sigma: float = ALPHA_SIGMA) -> None:
         import onnxruntime as ort
 
         path = Path(onnx_path) if onnx_path else ONNX_PATH
@@ -174,6 +179,7 @@ class ZeroDCEEnhancer:
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.estimate_size = int(estimate_size)
         self.tile = tile
+        self.alpha_sigma = float(alpha_sigma)
         self.weights_path = path
         self.version = f"{CODE_VERSION}-{weights_digest(path)}"
 
@@ -182,12 +188,16 @@ class ZeroDCEEnhancer:
         return downscale(image, self.estimate_size)
 
     def alpha(self, image: np.ndarray) -> np.ndarray:
-        """The curve-parameter map (h, w, 3) float32 estimated on the downscaled image."""
+        """The curve-parameter map (h, w, 3) float32 estimated on the downscaled image, smoothed
+        by ``alpha_sigma``; ``reference_apply(image, alpha)`` is the exact output."""
         check_image(image)
         small = self.small(image)
         x = np.ascontiguousarray(small.transpose(2, 0, 1)[None], dtype=np.float32) * np.float32(1.0 / 255.0)
         (alpha,) = self._session.run(None, {"rgb": x})
-        return alpha[0].transpose(1, 2, 0)
+        alpha = np.ascontiguousarray(alpha[0].transpose(1, 2, 0))
+        if self.alpha_sigma > 0:
+            alpha = cv2.GaussianBlur(alpha, (0, 0), self.alpha_sigma, borderType=cv2.BORDER_REPLICATE)
+        return alpha
 
     def enhance(self, image: np.ndarray) -> np.ndarray:
         check_image(image)
