@@ -332,3 +332,18 @@ def test_every_form_control_has_a_label(client, make_user, url):
     assert parser.controls, url
     unlabelled = [c for c in parser.controls if id(c) not in parser.labelled and c.get("id") not in parser.label_for]
     assert not unlabelled, (url, unlabelled)
+
+
+def test_consent_text_reflows_into_paragraphs_and_lists(client, make_user):
+    from django.utils import timezone
+
+    from facecommons.accounts.views import consent_blocks
+
+    text = "First line\nwraps here.\n\nYou confirm that:\n- one\n  continued\n- two <b>\n\nEnd."
+    assert consent_blocks(text) == [{"p": "First line wraps here."}, {"p": "You confirm that:"},
+                                    {"bullets": ["one continued", "two <b>"]}, {"p": "End."}]
+    ConsentVersion.objects.create(version=2, text=text, published_at=timezone.now())
+    client.force_login(make_user(consent=False))
+    html = client.get("/consent/").content.decode()
+    text_html = html.split('id="consent-text">', 1)[1].split("</div>", 1)[0]
+    assert "<p>First line wraps here.</p>" in text_html and "<li>two &lt;b&gt;</li>" in text_html, text_html

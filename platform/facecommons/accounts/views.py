@@ -38,6 +38,36 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+def consent_blocks(text: str) -> list[dict[str, Any]]:
+    """The consent text as paragraphs and bullet lists, so that it reflows on a phone.
+
+    The text is written in the admin as plain text: blank lines separate paragraphs, lines
+    starting with "- " are list items, and other line breaks are only wrapping.
+    """
+    blocks: list[dict[str, Any]] = []
+    for chunk in text.replace("\r\n", "\n").split("\n\n"):
+        para: list[str] = []
+        items: list[str] = []
+        for line in chunk.split("\n"):
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if stripped.startswith(("- ", "* ", "• ")):
+                if para:
+                    blocks.append({"p": " ".join(para)})
+                    para = []
+                items.append(stripped[2:].strip())
+            elif items:
+                items[-1] += " " + stripped
+            else:
+                para.append(stripped)
+        if items:
+            blocks.append({"bullets": items})
+        elif para:
+            blocks.append({"p": " ".join(para)})
+    return blocks
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -64,7 +94,7 @@ def consent_page(request: HttpRequest) -> HttpResponse:
                 return redirect(next_url)
     return render(request, "accounts/consent.html", {
         "consent": current, "form": form, "has_current": has_current, "needs_new_version": needs_new_version,
-        "previous": previous, "next": next_url,
+        "previous": previous, "next": next_url, "blocks": consent_blocks(current.text) if current else [],
     }, status=400 if request.method == "POST" else 200)
 
 
