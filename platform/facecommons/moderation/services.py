@@ -158,6 +158,11 @@ def queue_lease_next(*, moderator: Any, exclude_ids: list[Any] | None = None) ->
 
     def lease() -> Contribution | None:
         now = timezone.now()
+        if connection.vendor == "postgresql":
+            # A lease is disposable (it expires by itself, and a lost one is simply taken
+            # again), so its commit need not wait for the WAL flush. Decisions keep the flush.
+            with connection.cursor() as cur:
+                cur.execute("SET LOCAL synchronous_commit TO OFF")
         qs = queue_candidates(moderator=moderator, now=now, exclude_ids=exclude_ids)
         if order == "scarcest":
             window = list(qs.values_list("pk", "categories")[:SCARCEST_WINDOW])
