@@ -200,3 +200,25 @@ def test_two_rounds_started_at_once_produce_one(make_user, transition):
     rnd = PayoutRound.objects.get()
     assert sum(rnd.lines.values_list("amount_minor", flat=True)) == 10_000
     assert pool_balance() == 0 and unbalanced_transactions() == []
+
+
+def test_beat_schedules_monthly_round_and_daily_reconcile():
+    from django_celery_beat.models import PeriodicTask
+
+    monthly = PeriodicTask.objects.get(task="facecommons.rewards.tasks.payout_round_run_task")
+    assert monthly.enabled and monthly.crontab.day_of_month == "1" and monthly.crontab.hour == "3"
+    daily = PeriodicTask.objects.get(task="facecommons.rewards.tasks.points_reconcile_task")
+    assert daily.crontab.day_of_month == "*"
+
+
+def test_tasks_run_the_services(approved, make_user):
+    from facecommons.common.queues import Queue, task_routes
+    from facecommons.rewards.tasks import payout_round_run_task, points_reconcile_task
+
+    donate(99)
+    approved(make_user())
+    pk = payout_round_run_task.apply(kwargs={"period": "task"}).get()
+    assert PayoutRound.objects.get(pk=pk).distributed_minor == 99
+    assert payout_round_run_task.apply(kwargs={"period": "task"}).get() == pk
+    assert points_reconcile_task.apply().get() == {"credited": 0, "reversed": 0}
+    assert task_routes()["*"]["queue"] == Queue.DEFAULT.value
