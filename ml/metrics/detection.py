@@ -19,7 +19,7 @@ import pandas as pd
 
 from ml.metrics._boot import boot_group_sums, safe_ratio
 from ml.metrics.fairness import gn_score
-from ml.metrics.groups import SUMMARY, GroupSpec, MetricRow, binary_frame, default_specs, explode, make_row
+from ml.metrics.groups import SUMMARY, GroupSpec, MetricRow, binary_frame, default_specs, explode, make_row, multi_frame
 from ml.metrics.intervals import percentile_interval, subject_weights, wilson
 
 IOU_THRESHOLD = 0.5
@@ -55,11 +55,13 @@ def matched_face(detections: Sequence[dict[str, Any]], face_box: Sequence[float]
     return best if iou(best["box"], face_box) >= iou_threshold else None
 
 
+RATE_METRICS = {"k": lambda t, p, w: float(np.sum(w * p)), "k_true": lambda t, p, w: float(np.sum(w * t)),
+                "n": lambda t, p, w: float(np.sum(w))}
+
+
 def _rate_frame(y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
     """Per group: k = sum(y_pred), n = rows, and k_true = sum(y_true) (fairlearn groups the rows)."""
-    return binary_frame(groups, y_true, y_pred, {
-        "k": lambda t, p, w: float(np.sum(w * p)), "k_true": lambda t, p, w: float(np.sum(w * t)),
-        "n": lambda t, p, w: float(np.sum(w))})
+    return binary_frame(groups, y_true, y_pred, RATE_METRICS)
 
 
 def proportion_metrics(success: np.ndarray, labels: Sequence[dict[str, Any]], *, metric: str, min_group_size: int,
@@ -103,12 +105,14 @@ def detection_metrics(hits: np.ndarray, labels: Sequence[dict[str, Any]], subjec
     weights = subject_weights(n_subj, n_boot, seed)
     rows: list[MetricRow] = []
 
-    for spec in specs or default_specs():
-        idx, vals = explode(labels, spec)
-        if idx.size == 0:
-            continue
+    exploded = [(spec, *explode(labels, spec)) for spec in specs or default_specs()]
+    exploded = [(spec, idx, vals) for spec, idx, vals in exploded if idx.size]
+    frames = multi_frame([(vals, np.ones(idx.size, np.int64), hits[idx]) for _, idx, vals in exploded], 2, RATE_METRICS)
+    e_blocks = [(vals[has_enh[idx]], hits[idx][has_enh[idx]], enh[idx][has_enh[idx]]) for _, idx, vals in exploded
+                if has_enh[idx].any()]
+    e_frames = iter(multi_frame(e_blocks, 2, RATE_METRICS))
+    for (spec, idx, vals), frame in zip(exploded, frames, strict=True):
         cat = spec.category
-        frame = _rate_frame(np.ones(idx.size), hits[idx].astype(float), vals)
         groups = [str(g) for g in frame.index]
         codes = pd.Categorical(vals, categories=groups).codes.astype(np.int64)
         sufficient = []
@@ -122,7 +126,7 @@ def detection_metrics(hits: np.ndarray, labels: Sequence[dict[str, Any]], subjec
         # Paired original vs enhanced on the photos that have an enhanced copy.
         sel = has_enh[idx]
         if sel.any():
-            e_frame = _rate_frame(hits[idx][sel].astype(float), enh[idx][sel], vals[sel])
+            e_frame = next(e_frames)
             e_groups = [str(g) for g in e_frame.index]
             e_codes = pd.Categorical(vals[sel], categories=e_groups).codes.astype(np.int64)
             diff = enh[idx][sel] - hits[idx][sel].astype(float)

@@ -105,23 +105,46 @@ def explode_pairs(labels: Sequence[dict[str, Any]], spec: GroupSpec, a: np.ndarr
     return np.concatenate(idx), np.concatenate(vals)
 
 
-def binary_frame(groups: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, metrics: dict[str, Any]) -> Any:
-    """fairlearn ``MetricFrame`` over binary outcomes, fed one row per distinct
-    (group, y_true, y_pred) with its count as the sample weight.
+def multi_frame(blocks: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], n_pred: int,
+                metrics: dict[str, Any]) -> list[Any]:
+    """Per-group metrics for several groupings at once, through one fairlearn ``MetricFrame``.
 
-    MetricFrame calls the metric functions once per group through pandas, which costs ~25 ms
-    per call on 10^5 rows; the compressed input gives the same per-group numbers in
-    microseconds. Each metric is ``f(y_true, y_pred, w)`` with ``w`` the row counts."""
+    ``blocks``: one (group value per row, y_true in {0, 1}, y_pred in [0, n_pred)) per grouping
+    (category). Rows are compressed to one row per distinct (grouping, group, y_true, y_pred)
+    with its count passed as the sample weight ``w``, and all groupings share the frame (their
+    groups get distinct ids): MetricFrame costs ~0.3 s per construction and ~25 ms per metric
+    call on 10^5 rows, so this gives the same numbers in a fraction of the time. Each metric is
+    ``f(y_true, y_pred, w)``. Returns one DataFrame per block, indexed by the sorted group values."""
     import pandas as pd
     from fairlearn.metrics import MetricFrame
 
-    codes, uniques = pd.factorize(pd.Series(groups, dtype=object))
-    key = codes.astype(np.int64) * 4 + np.asarray(y_true, dtype=np.int64) * 2 + np.asarray(y_pred, dtype=np.int64)
+    gids, ts, ps, names = [], [], [], []
+    offset = 0
+    for vals, t, p in blocks:
+        codes, uniq = pd.factorize(pd.Series(vals, dtype=object), sort=True)
+        gids.append(codes.astype(np.int64) + offset)
+        ts.append(np.asarray(t, dtype=np.int64))
+        ps.append(np.asarray(p, dtype=np.int64))
+        names.append((offset, [str(u) for u in uniq]))
+        offset += len(uniq)
+    if not gids:
+        return []
+    key = (np.concatenate(gids) * 2 + np.concatenate(ts)) * n_pred + np.concatenate(ps)
     u, counts = np.unique(key, return_counts=True)
-    g = np.asarray(uniques, dtype=object)[u // 4]
-    return MetricFrame(metrics=metrics, y_true=(u // 2) % 2, y_pred=u % 2,
-                       sensitive_features=pd.Series(g, name="group"),
-                       sample_params={name: {"w": counts.astype(float)} for name in metrics}).by_group
+    frame = MetricFrame(metrics=metrics, y_true=(u // n_pred) % 2, y_pred=u % n_pred,
+                        sensitive_features=pd.Series(u // (2 * n_pred), name="group"),
+                        sample_params={name: {"w": counts.astype(float)} for name in metrics}).by_group
+    out = []
+    for off, labels in names:
+        sub = frame.reindex(range(off, off + len(labels))).fillna(0.0)
+        sub.index = pd.Index(labels, name="group")
+        out.append(sub)
+    return out
+
+
+def binary_frame(groups: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, metrics: dict[str, Any]) -> Any:
+    """:func:`multi_frame` for one grouping of binary outcomes."""
+    return multi_frame([(groups, y_true, y_pred)], 2, metrics)[0]
 
 
 @dataclass

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ml.metrics._boot import boot_group_sums, safe_ratio
 from ml.metrics.fairness import fairness_discrepancy_rate, gn_score, worst_best_ratio
-from ml.metrics.groups import SUMMARY, Curve, GroupSpec, MetricRow, binary_frame, default_specs, explode_pairs, make_row
+from ml.metrics.groups import SUMMARY, Curve, GroupSpec, MetricRow, default_specs, explode_pairs, make_row, multi_frame
 from ml.metrics.intervals import percentile_interval, subject_weights
 
 
@@ -183,14 +183,16 @@ def equal_error_rate(genuine_d: np.ndarray, impostor_d: np.ndarray) -> float:
     return float(_eer_sorted(d[order], g[order], np.ones((1, d.size)))[0])
 
 
-def _count_frame(genuine: np.ndarray, match: np.ndarray, groups: np.ndarray) -> pd.DataFrame:
-    """Per group: impostor and genuine pair counts, false matches and false non-matches."""
-    return binary_frame(groups, genuine, match, {
+def _pair_metrics(n_thresholds: int) -> dict[str, Any]:
+    """Counts per group; y_pred holds one match bit per threshold (bit k: distance ≤ τ_k)."""
+    out: dict[str, Any] = {
         "n_imp": lambda t, p, w: float(np.sum(w[t == 0])),
         "n_gen": lambda t, p, w: float(np.sum(w[t == 1])),
-        "fm": lambda t, p, w: float(np.sum(w[(t == 0) & (p == 1)])),
-        "fnm": lambda t, p, w: float(np.sum(w[(t == 1) & (p == 0)])),
-    })
+    }
+    for k in range(n_thresholds):
+        out[f"fm{k}"] = lambda t, p, w, k=k: float(np.sum(w[(t == 0) & (((p >> k) & 1) == 1)]))
+        out[f"fnm{k}"] = lambda t, p, w, k=k: float(np.sum(w[(t == 1) & (((p >> k) & 1) == 0)]))
+    return out
 
 
 def verification_metrics(distances: np.ndarray, pairs: Pairs, subjects: Sequence[str],
@@ -217,15 +219,19 @@ def verification_metrics(distances: np.ndarray, pairs: Pairs, subjects: Sequence
     curves: list[Curve] = []
     rng = np.random.default_rng(seed + 1)
 
-    for spec in specs or default_specs():
-        idx, vals = explode_pairs(labels, spec, pairs.a, pairs.b)
-        if idx.size == 0:
-            continue
+    match_bits = np.zeros(d.size, dtype=np.int64)
+    for k, name in enumerate(names):
+        match_bits |= (d <= thresholds[name]).astype(np.int64) << k
+    exploded = [(spec, *explode_pairs(labels, spec, pairs.a, pairs.b)) for spec in specs or default_specs()]
+    exploded = [(spec, idx, vals) for spec, idx, vals in exploded if idx.size]
+    all_frames = multi_frame([(vals, gen[idx], match_bits[idx]) for _, idx, vals in exploded], 1 << len(names),
+                             _pair_metrics(len(names)))
+
+    for (spec, idx, vals), frame in zip(exploded, all_frames, strict=True):
         cat = spec.category
         g_rows = gen[idx]
         d_rows = d[idx]
-        frames = {name: _count_frame(g_rows, d_rows <= thresholds[name], vals) for name in names}
-        groups = [str(x) for x in frames[names[0]].index]
+        groups = [str(x) for x in frame.index]
         codes = pd.Categorical(vals, categories=groups).codes.astype(np.int64)
 
         # Bootstrap: columns imp, gen, then (false match, false non-match) per threshold.
@@ -243,13 +249,12 @@ def verification_metrics(distances: np.ndarray, pairs: Pairs, subjects: Sequence
         num, _ = boot_group_sums(wfn, values, codes, len(groups), n_boot)
         b_imp, b_gen = num[:, :, 0], num[:, :, 1]
 
-        n_imp = frames[names[0]]["n_imp"].to_numpy().astype(int)
-        n_gen = frames[names[0]]["n_gen"].to_numpy().astype(int)
+        n_imp = frame["n_imp"].to_numpy().astype(int)
+        n_gen = frame["n_gen"].to_numpy().astype(int)
         both = [i for i in range(len(groups)) if n_imp[i] >= min_group_size and n_gen[i] >= min_group_size]
         for t_i, name in enumerate(names):
-            fr = frames[name]
-            fm = fr["fm"].to_numpy()
-            fnm = fr["fnm"].to_numpy()
+            fm = frame[f"fm{t_i}"].to_numpy()
+            fnm = frame[f"fnm{t_i}"].to_numpy()
             b_fmr = safe_ratio(num[:, :, 2 + 2 * t_i], b_imp)
             b_fnmr = safe_ratio(num[:, :, 3 + 2 * t_i], b_gen)
             fmr = np.where(n_imp > 0, fm / np.maximum(n_imp, 1), np.nan)
