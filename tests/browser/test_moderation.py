@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from facecommons.contributions.models import Contribution
+from facecommons.moderation.models import ContributionFlag
+from facecommons.pipeline.models import PhotoAnalysis
 from tests.factories import make_contribution
 
 pytestmark = pytest.mark.browser
@@ -25,12 +27,23 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     first = make_contribution(owner, image=unique_face_jpeg(1))
     second = make_contribution(owner, image=unique_face_jpeg(2))
     mod1, mod2 = make_user(role="moderator"), make_user(role="moderator")
+    face = {"box": [179, 83, 267, 171], "score": 0.99,
+            "landmarks": [[203, 115], [243, 115], [224, 135], [207, 152], [240, 152]]}
+    PhotoAnalysis.objects.create(contribution=first, face=face, detections_original=[face],
+                                 lowlight={"is_low_light": False, "mean": 0.45})
+    ContributionFlag.objects.create(contribution=first, kind="near_duplicate", related_contribution=second,
+                                    score=3, detail={"hamming": 3, "same_account": True})
 
     login(page, live_server, mod1, next_url="/moderation/")
     page.goto(f"{live_server.url}/moderation/")
     assert _current(page) == str(first.pk)
     page.wait_for_function("document.getElementById('img-original').complete && "
                            "document.getElementById('img-original').naturalWidth > 0")
+    # The detector's box and five landmarks over the photo; the flag with its photo.
+    assert page.locator("#overlay-original rect").count() == 1
+    assert page.locator("#overlay-original circle").count() == 5
+    assert "3 bits apart" in page.inner_text("#ev-flags")
+    assert page.locator("#ev-flags img").count() == 1
     # The shortcut overlay opens and closes with ?.
     page.keyboard.press("?")
     assert page.is_visible("#help-panel")
@@ -71,3 +84,25 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     assert "Approved" in card1.inner_text()
     text2 = card2.inner_text()
     assert "Rejected" in text2 and "quality is too low" in text2
+
+
+def test_review_screen_fits_a_tablet(browser, django_db_serialized_rollback, transactional_db, live_server, login,
+                                     make_user, unique_face_jpeg):
+    owner = make_user()
+    make_contribution(owner, image=unique_face_jpeg(3))
+    mod = make_user(role="moderator")
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True)
+    try:
+        page = context.new_page()
+        login(page, live_server, mod, next_url="/moderation/")
+        page.goto(f"{live_server.url}/moderation/")
+        _current(page)
+        page.wait_for_function("document.getElementById('img-original').naturalWidth > 0")
+        img = page.locator("#img-original").bounding_box()
+        assert img["x"] >= 0 and img["x"] + img["width"] <= 768
+        assert page.evaluate("document.documentElement.scrollWidth") <= 768
+        # The actions are reachable by touch too.
+        page.click("#review-actions button[data-action=approve]")
+        _wait_decisions(page, 1)
+    finally:
+        context.close()
