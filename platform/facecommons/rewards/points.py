@@ -115,6 +115,8 @@ def contribution_points_sync(*, contribution_id: uuid.UUID | str, removing: bool
 
 
 def _credit(contribution: Contribution, reason: str) -> PointsEntry:
+    # Two approvals of one contributor at the same moment must not both fit under the cap.
+    list(type(contribution.owner).objects.select_for_update().filter(pk=contribution.owner_id).values_list("pk"))
     snapshot = multipliers_current()
     categories = contribution.effective_categories
     multiplier = multiplier_for(categories, snapshot)
