@@ -42,6 +42,21 @@ def _bad_credentials() -> ApiError:
     return ApiError("The email address or password is not correct.", code="invalid_credentials")
 
 
+def _check_second_factor(user: User, code: str) -> None:
+    """A token must not be a way around two-factor: with TOTP enabled, the code is required."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if totp is None:
+        return
+    if not code:
+        raise ApiError("Two-factor authentication is on for this account: send the current code of your "
+                       "authenticator app as \"otp\".", code="otp_required", status_code=401)
+    if not TOTP(totp).validate_code(code.strip()):
+        raise ApiError("The two-factor code is not correct or has expired.", code="otp_invalid", status_code=401)
+
+
 class TokenApi(APIView):
     """Exchange email and password for an API token (``Authorization: Token <token>``).
 
@@ -75,6 +90,7 @@ class TokenApi(APIView):
         if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
             raise ApiError("Please verify your email address first: follow the link we sent you.",
                            code="email_unverified")
+        _check_second_factor(user, ser.validated_data.get("otp", ""))
         token, _ = Token.objects.get_or_create(user=user)
         audit_record(actor=user, action="api_token_issued", obj=user)
         return Response({"token": token.key})
