@@ -25,14 +25,15 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-import torch
-
 ROOT = Path(__file__).resolve().parents[1]
 # Run as a script, bench/ is sys.path[0]; its sibling scripts (e.g. bench/queue.py) would
 # shadow standard-library modules that torch imports.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 
 from enhancement import assess, create_enhancer, list_enhancers  # noqa: E402
