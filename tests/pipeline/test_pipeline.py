@@ -174,13 +174,13 @@ def test_two_concurrent_runs_leave_one_result_set(contributor):
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
+    from facecommons.pipeline.tasks import process_contribution
+
     def run() -> None:
         try:
             barrier.wait()
-            try:
-                outcomes.append(pipeline_process(contribution_id=str(c.pk)))
-            except ClaimBusy:
-                outcomes.append("busy")
+            # The task itself, executed in this thread (as a worker child would).
+            outcomes.append(process_contribution.apply(args=(str(c.pk),)).get())
         finally:
             connection.close()
 

@@ -150,18 +150,28 @@ def wait_final(ids: list[str], timeout: float, reconcile_every: float | None = N
         connection.close()  # a fresh snapshot on the next read
 
 
-def assert_exactly_once(ids: list[str]) -> None:
+def assert_exactly_once(ids: list[str], derived: bool = True) -> None:
     """One final transition in the audit log and one set of derived files per photo."""
     for cid in ids:
         finals = [e for e in AuditEvent.objects.filter(object_type="contributions.contribution", object_id=cid)
                   if e.after.get("status") in FINAL]
         assert len(finals) == 1, (cid, [(e.action, e.after) for e in finals])
         variants = list(ContributionFile.objects.filter(contribution_id=cid).values_list("variant", flat=True))
-        assert len(variants) == len(set(variants)) and "original" in variants and "thumbnail" in variants
+        assert len(variants) == len(set(variants)) and "original" in variants
+        assert ("thumbnail" in variants) == derived
 
 
-def test_uploads_are_judged_by_a_real_worker_within_seconds(start_worker, upload):
+def test_uploads_are_judged_by_a_real_worker_within_seconds(start_worker, upload, make_user):
+    from facecommons.common.storage import private_storage
+    from facecommons.pipeline.tasks import process_contribution
+    from tests.factories import make_contribution
+
     start_worker()
+    # A photo that passed the upload checks but whose stored file was truncated afterwards.
+    broken = make_contribution(make_user(), status="received", image=images.jpeg(images.astronaut(103)))
+    with open(private_storage().path(broken.files.get(variant="original").key), "r+b") as f:
+        f.truncate(5000)
+    process_contribution.delay(str(broken.pk))
     t0 = time.monotonic()
     cases = {
         upload(images.jpeg(images.astronaut(101))): ("awaiting_review", ""),
@@ -182,6 +192,9 @@ def test_uploads_are_judged_by_a_real_worker_within_seconds(start_worker, upload
     assert len(ok.analysis.detections_original) == 1
     assert set(ok.files.values_list("variant", flat=True)) == {"original", "thumbnail", "crop", "crop224"}
     assert_exactly_once(list(cases))
+    broken.refresh_from_db()
+    assert broken.status == "failed" and "could not be read" in broken.error
+    assert_exactly_once([str(broken.pk)], derived=False)
 
 
 @pytest.fixture
