@@ -13,6 +13,14 @@ lease longer than the task's hard time limit), works without holding any lock, a
 - a run that dies (SIGKILL, OOM, lost message) leaves ``processing`` with an expiring lease
   (or ``received``): the reconciler re-enqueues it, and after ``PIPELINE_MAX_ATTEMPTS``
   claims the photo is marked ``failed`` instead of being retried forever.
+
+Tunables (``facecommons.common.conf.setting``: Django setting or environment variable):
+``PIPELINE_DETECTOR`` (retinaface-mobilenet), ``PIPELINE_ENHANCER`` (zero-dce++; CLAHE if it
+cannot load), ``PIPELINE_MIN_SCORE`` (0.9), ``PIPELINE_MIN_FACE_PX`` (64),
+``PIPELINE_MIN_SHARPNESS`` (40), ``PIPELINE_MIN_FACE_BRIGHTNESS`` (0.06),
+``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_LEASE_SECONDS`` (180, must exceed
+``PIPELINE_TIME_LIMIT``, 120), ``PIPELINE_SOFT_TIME_LIMIT`` (90), ``PIPELINE_MAX_ATTEMPTS`` (5),
+``PIPELINE_STUCK_AFTER_SECONDS`` (300). The reasons for each default are in ``analysis.Thresholds``.
 """
 
 from __future__ import annotations
