@@ -21,8 +21,8 @@ from facecommons.releases.download import serve_snapshot
 from facecommons.releases.models import ResearcherApplication, Snapshot, SnapshotStatus
 from facecommons.releases.serializers import (
     ApplicationCreateSerializer,
+    ApplicationDecisionSerializer,
     ApplicationSerializer,
-    DecisionSerializer,
     SnapshotCreateSerializer,
     SnapshotSerializer,
 )
@@ -134,11 +134,11 @@ class ApplicationCreateView(ReleasesView):
 class ApplicationDecisionView(ReleasesView):
     permission_classes = [permissions.IsAuthenticated, IsAdminRole]
 
-    @extend_schema(request=DecisionSerializer, responses=ApplicationSerializer,
+    @extend_schema(request=ApplicationDecisionSerializer, responses=ApplicationSerializer,
                    summary="Approve or refuse an application (admin; a refusal needs a reason)")
     def post(self, request: Request, pk: int) -> Response:
         app = get_object_or_404(ResearcherApplication, pk=pk)
-        ser = DecisionSerializer(data=request.data)
+        ser = ApplicationDecisionSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         try:
             services.application_decide(application=app, actor=request.user,
@@ -153,6 +153,9 @@ class StatsView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
 
-    @extend_schema(summary="Public dataset statistics (small counts suppressed)")
+    @extend_schema(summary="Public dataset statistics (small counts suppressed)",
+                   responses={200: OpenApiResponse(description=(
+                       "approved_photos, min_count, categories[].values[] and intersections[].cells[] with "
+                       "count (null when suppressed), suppressed, display; undeclared share; monthly growth"))})
     def get(self, request: Request) -> Response:
         return Response(selectors.stats_compute())

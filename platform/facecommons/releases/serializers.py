@@ -57,6 +57,6 @@ class ApplicationCreateSerializer(serializers.Serializer):
         return value
 
 
-class DecisionSerializer(serializers.Serializer):
+class ApplicationDecisionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["approve", "refuse"])
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
