@@ -116,7 +116,6 @@ class FlagKind(models.TextChoices):
     NEAR_DUPLICATE = "near_duplicate", "Near-duplicate photo"
     SAME_FACE = "same_face", "Same face under another account"
     INCONSISTENT_DECLARATION = "inconsistent_declaration", "Declarations differ between own photos"
-    NO_FACE_EMBEDDING = "no_face_embedding", "Face could not be embedded"
 
 
 class ContributionFlag(models.Model):
