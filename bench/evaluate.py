@@ -233,7 +233,9 @@ def real_pairs(data: Path) -> None:
     print(f"\n(c) dlib-resnet on master.csv ({len(pairs)} pairs, {skipped} without a face found), threshold 0.6:")
     print(f"    FMR  {fm}/{n_imp} = {fm / max(1, n_imp):.4f}  95% Wilson [{lo:.4f}, {hi:.4f}]")
     print(f"    FNMR {fnm}/{n_gen} = {fnm / max(1, n_gen):.4f}  95% Wilson [{glo:.4f}, {ghi:.4f}]")
-    print(f"    EER {equal_error_rate(np.array(dists_g), np.array(dists_i)):.4f}")
+    print(f"    EER {equal_error_rate(np.array(dists_g), np.array(dists_i)):.4f}; genuine distance median "
+          f"{np.median(dists_g):.3f} max {np.max(dists_g):.3f}; impostor min {np.min(dists_i):.3f} median "
+          f"{np.median(dists_i):.3f}")
 
 
 def main() -> None:
