@@ -200,3 +200,46 @@ def test_verification_per_group_pairs(approved_photo, make_user, fake_models):
     assert MetricResult.objects.filter(run=run, metric="threshold@target").exists()
     assert MetricResult.objects.filter(run=run, metric="fdr@usual", category="gender").exists()
     assert run.summary["models"]["test-verifier"]["genuine_pairs"] == 12
+
+
+def test_celery_tasks_fan_out_finalise_once_and_resume(approved_photo, make_user, fake_models, monkeypatch,
+                                                       django_capture_on_commit_callbacks):
+    """The task path: chunk tasks claim and process; the last one enqueues the metrics exactly
+    once; the resume pass re-enqueues a chunk whose worker died (lease expired)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from facecommons.evaluation import tasks
+
+    owner = make_user()
+    for i in range(6):
+        approved_photo(i, owner=owner)
+    run = services.evaluation_run_start(models=["test-count"], size=2)
+    finalise_calls, chunk_calls = [], []
+    monkeypatch.setattr(tasks.evaluation_finalise, "delay", lambda run_id: finalise_calls.append(run_id))
+    monkeypatch.setattr(tasks.evaluation_chunk, "delay", lambda cid: chunk_calls.append(cid))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.enqueue_run(run.pk)
+    chunks = list(run.chunks.order_by("index").values_list("pk", flat=True))
+    assert chunk_calls == chunks
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.evaluation_chunk(chunks[0])
+        tasks.evaluation_chunk(chunks[0])  # a duplicate delivery does nothing
+        # chunk 1: a worker claimed it and died (its lease is now in the past)
+        assert services.chunk_claim(chunk_id=chunks[1])
+        EvaluationChunk.objects.filter(pk=chunks[1]).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+        tasks.evaluation_chunk(chunks[2])
+    assert finalise_calls == [] and fake_models["count"].calls == 4
+    chunk_calls.clear()
+    tasks.evaluation_resume()
+    assert chunk_calls == [chunks[1]]
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.evaluation_chunk(chunks[1])
+    assert finalise_calls == [run.pk]  # enqueued once, by the task that finished the last chunk
+    tasks.evaluation_finalise(run.pk)
+    run.refresh_from_db()
+    assert run.status == "done" and fake_models["count"].calls == 6
+    overall = metric(run, "test-count", "detection_rate", "all", "all")
+    assert overall.n == 6 and overall.insufficient  # 6 photos: under the minimum group size (10 here)
