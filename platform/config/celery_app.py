@@ -55,13 +55,15 @@ def _configure() -> None:
     longest = settings.CELERY_LONGEST_TASK_SECONDS
     if broker_url.startswith("filesystem://"):
         broker_dir = Path(settings.CELERY_BROKER_DIR)
-        for sub in ("out", "processed"):
+        for sub in ("out", "processed", "control"):
             (broker_dir / sub).mkdir(parents=True, exist_ok=True)
         conf.broker_transport_options = {
             "data_folder_in": str(broker_dir / "out"),
             "data_folder_out": str(broker_dir / "out"),
             "processed_folder": str(broker_dir / "processed"),
             "store_processed": False,
+            # Exchange tables; kombu's default is ./control relative to the working directory.
+            "control_folder": str(broker_dir / "control"),
             # Polling a folder: 0.2 s keeps an upload's verdict within about a second.
             "polling_interval": 0.2,
         }

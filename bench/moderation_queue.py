@@ -1,7 +1,7 @@
 """Moderation queue under load: 1,000,000 contributions awaiting review in PostgreSQL, 8
 moderator threads leasing the next photo and recording a decision, for a fixed time.
 
-    .venv/bin/python bench/queue.py [--rows 1000000] [--moderators 8] [--seconds 20]
+    .venv/bin/python bench/moderation_queue.py [--rows 1000000] [--moderators 8] [--seconds 20]
         [--database-url postgres://postgres@127.0.0.1:5432/fc_bench_queue]
 
 Uses a scratch database (created and migrated if missing; never the test database). The rows
@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import sys
 
-# This file is named like the standard library's ``queue`` (the issue asks for bench/queue.py):
-# drop its folder from the import path before anything imports ``queue``.
+# The issue named this bench/queue.py; it is bench/moderation_queue.py because a script folder
+# is sys.path[0] and a queue.py there shadows the standard library's ``queue`` for every bench.
+# Drop the folder from the import path all the same, so no sibling script can shadow anything.
 sys.path[:] = [p for p in sys.path if p not in ("", __file__.rsplit("/", 1)[0])]
 
 import argparse  # noqa: E402
@@ -201,7 +202,7 @@ def main() -> None:
     ap.add_argument("--database-url", default=os.environ.get("BENCH_QUEUE_DATABASE_URL", DEFAULT_URL))
     args = ap.parse_args()
     if not args.database_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("bench/queue.py needs PostgreSQL (--database-url postgres://…)")
+        sys.exit("bench/moderation_queue.py needs PostgreSQL (--database-url postgres://…)")
     ensure_database(args.database_url)
     setup(args.database_url)
     from django.db import connection
