@@ -228,3 +228,17 @@ def test_cosine_distance():
     emb = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]])
     d = M.pair_distances(emb, np.array([0, 0]), np.array([1, 2]), "cosine")
     assert d == pytest.approx([1.0, 0.0])
+
+
+def test_worst_best_ratio_and_log10_by_hand():
+    d, pairs, subjects, labels = _verif_case()
+    rows, _ = M.verification_metrics(d, pairs, subjects, labels, thresholds={"loose": 1.05}, min_group_size=1,
+                                     n_boot=50)
+    # Within-group impostor distances: women 1.0, 1.3, 0.9, 1.2 (2 of 4 match); men 0.2, 1.0, 0.3, 0.5 (all match).
+    assert one(rows, category="gender", value="woman", metric="fmr@loose").estimate == 0.5
+    assert one(rows, category="gender", value="man", metric="fmr@loose").estimate == 1.0
+    assert one(rows, category="gender", value="*", metric="fmr_ratio@loose").estimate == pytest.approx(2.0)
+    assert one(rows, category="gender", value="*", metric="log10_fmr_ratio@loose").estimate == pytest.approx(math.log10(2))
+    # No false non-match in either group: the ratio is undefined, stored without a number.
+    undefined = one(rows, category="gender", value="*", metric="fnmr_ratio@loose")
+    assert undefined.estimate is None and undefined.note == "undefined"
