@@ -3,6 +3,7 @@ from django.contrib import admin
 from facecommons.evaluation.models import (
     CurveResult,
     EvaluationChunk,
+    EvaluationItem,
     EvaluationRun,
     ExternalImage,
     ExternalSource,
@@ -71,3 +72,24 @@ class MetricResultAdmin(admin.ModelAdmin):
 class CurveResultAdmin(admin.ModelAdmin):
     list_display = ("run", "model_id", "category", "value", "n_genuine", "n_impostor")
     readonly_fields = [f.name for f in CurveResult._meta.fields]
+
+
+@admin.register(EvaluationItem)
+class EvaluationItemAdmin(admin.ModelAdmin):
+    list_display = ("run", "position", "kind", "ref", "subject", "sha256")
+    list_filter = ("kind",)
+    search_fields = ("ref", "sha256")
+    readonly_fields = [f.name for f in EvaluationItem._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(EvaluationChunk)
+class EvaluationChunkAdmin(admin.ModelAdmin):
+    list_display = ("run", "index", "start", "stop", "status", "attempts", "lease_expires_at", "done_at")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in EvaluationChunk._meta.fields]
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
