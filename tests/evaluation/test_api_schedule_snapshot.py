@@ -136,3 +136,14 @@ def test_nightly_task_starts_current_and_newest_snapshot(monkeypatch):
     tasks.evaluation_nightly()
     assert started == [(("current",), {"trigger": "schedule"}),
                        (("snapshot",), {"snapshot_version": "2026.11.2", "trigger": "schedule"})]
+
+
+def test_admin_pages_of_every_model_load(approved_photo, make_user, fake_models, client):
+    _finished_run(approved_photo, make_user)
+    admin = make_user(role="admin")
+    client.force_login(admin)
+    for model in ("externalsource", "externalimage", "modelresult", "evaluationrun", "evaluationitem",
+                  "evaluationchunk", "metricresult", "curveresult"):
+        assert client.get(f"/admin/evaluation/{model}/").status_code == 200, model
+    run = EvaluationRun.objects.get()
+    assert client.get(f"/admin/evaluation/evaluationrun/{run.pk}/change/").status_code == 200
