@@ -24,7 +24,10 @@ def jpeg_roundtrip(rgb: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok:
         raise RuntimeError("JPEG encoding failed")
-    return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise RuntimeError("JPEG decoding failed")
+    return cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
 
 
 def darken(
@@ -39,7 +42,7 @@ def darken(
     """``light``: factor on linear intensity; ``photons``: photons a white pixel of the LIT
     scene would collect (so a dark white pixel collects ``light * photons``); ``read_sigma``:
     Gaussian read noise on the linear 0..1 scale. Returns an RGB uint8 image."""
-    lin = srgb_to_linear(rgb.astype(np.float32) / 255.0) * light
+    lin: np.ndarray = srgb_to_linear(rgb.astype(np.float32) / 255.0) * light
     if photons > 0:
         lin = rng.poisson(lin * photons).astype(np.float32) / photons
     if read_sigma > 0:

@@ -145,7 +145,7 @@ def total_loss(x: torch.Tensor, model: ZeroDCEPP, exposure: float = EXPOSURE_TAR
 def export_onnx(model: ZeroDCEPP, path: Path) -> None:
     model.eval()
     torch.onnx.export(
-        model, torch.rand(1, 3, 96, 128), str(path), input_names=["rgb"], output_names=["alpha"],
+        model, (torch.rand(1, 3, 96, 128),), str(path), input_names=["rgb"], output_names=["alpha"],
         dynamic_axes={"rgb": {2: "h", 3: "w"}, "alpha": {2: "h", 3: "w"}}, opset_version=17, dynamo=False,
     )
 
