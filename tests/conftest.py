@@ -93,3 +93,14 @@ def unique_face_jpeg(astronaut_image) -> Callable[[int], bytes]:
         return _jpeg(img)
 
     return _make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test restores the rows the data migrations wrote (taxonomy, consent,
+    groups, schedules). Without this, a transactional test's flush re-creates content types
+    with new ids, and the next serialized-rollback test fails to restore its snapshot."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
+            item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),
+                            append=False)
