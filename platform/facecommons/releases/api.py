@@ -127,7 +127,7 @@ class ApplicationCreateView(ReleasesView):
     def get(self, request: Request) -> Response:
         qs = ResearcherApplication.objects.select_related("agreement").order_by("-created_at")
         if not is_admin(request.user):
-            qs = qs.filter(user=request.user)
+            qs = qs.filter(user=request.user)  # type: ignore[misc]
         return Response(ApplicationSerializer(qs[:200], many=True).data)
 
 

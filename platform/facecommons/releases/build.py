@@ -133,7 +133,7 @@ def assign_splits(subjects: Iterable[tuple[str, str, int]], *, seed: str,
             local_total = sum(local.values()) + n
             grand_total = sum(total.values()) + n
 
-            best = max(SPLITS, key=lambda s, lt=local_total, gt=grand_total, loc=local:
+            best = max(SPLITS, key=lambda s, lt=local_total, gt=grand_total, loc=local:  # type: ignore[misc]
                        (RATIOS[s] * lt - loc[s] + RATIOS[s] * gt - total[s], RATIOS[s]))
             result[sid] = best
             local[best] += n
@@ -527,7 +527,7 @@ def _reusable_previous(snap: Snapshot, qs: QuerySet[Contribution], owner_split: 
         owners = dict(Contribution.objects.filter(pk__in=ids).values_list("pk", "owner_id"))
         files = _files_for(ids)
         for _, cid, split, extra in chunk:
-            if owner_split.get(owners.get(cid)) != split or _extra_files(files.get(cid, {})) != list(extra):
+            if owner_split.get(owners.get(cid, 0)) != split or _extra_files(files.get(cid, {})) != list(extra):
                 return None
         last = chunk[-1][0]
 

@@ -215,9 +215,10 @@ def datasheet(ctx: DocumentContext) -> str:
         if comp.photos and key != "lighting":
             lines += [f"Left undeclared (prefer not to say): {comp.fmt(undeclared)} photos.", ""]
     lines += ["### Main intersections", ""]
-    for name, c in comp.pairs.items():
+    for name, pair_counts in comp.pairs.items():
         lines += [f"#### {name.replace('_', ' ')}", "",
-                  _table([(f"{a} × {b}", comp.fmt(n)) for (a, b), n in sorted(c.items())], ("values", "photos")), ""]
+                  _table([(f"{a} × {b}", comp.fmt(n)) for (a, b), n in sorted(pair_counts.items())],
+                         ("values", "photos")), ""]
     lines += [
         "## Collection process", "",
         "Adults uploaded photos of themselves through the website after accepting the versioned consent text, and "

@@ -121,7 +121,7 @@ def serve_snapshot(request: HttpRequest, snap: Snapshot, *, user: Any, token: An
         return HttpResponseRedirect(private_storage().url(snap.archive_key))
 
     Download.objects.filter(pk=log.pk).update(status_code=status, bytes_requested=length)
-    resp = StreamingHttpResponse(_stream(snap.archive_key, first, length, log.pk), status=status,
+    resp = StreamingHttpResponse(_stream(snap.archive_key, first, length, log.pk), status=status,  # type: ignore[assignment]
                                  content_type="application/x-tar")
     resp["Content-Length"] = str(length)
     resp["Accept-Ranges"] = "bytes"

@@ -80,6 +80,7 @@ class _Digest:
 
     def update(self, b: bytes) -> None:
         if self.ctx is not None:
+            assert _LIB is not None  # a context exists only when libcrypto loaded
             _LIB.SHA256_Update(ctypes.byref(self.ctx), b, len(b))
         else:
             self.h.update(b)
@@ -92,6 +93,7 @@ class _Digest:
             return str(self.h.hexdigest())
         copy = _Ctx.from_buffer_copy(self.state())
         out = ctypes.create_string_buffer(32)
+        assert _LIB is not None  # a context exists only when libcrypto loaded
         _LIB.SHA256_Final(out, ctypes.byref(copy))
         return out.raw.hex()
 

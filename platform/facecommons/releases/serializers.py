@@ -9,8 +9,8 @@ from facecommons.releases.selectors import snapshot_progress
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
-    previous = serializers.SlugRelatedField(slug_field="version", read_only=True)
-    purge_of = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    previous: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    purge_of: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="version", read_only=True)
     progress = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()
 

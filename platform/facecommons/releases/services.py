@@ -234,7 +234,7 @@ def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | 
                              after={"version": snap.version, "purge_of": purge_of.version if purge_of else None})
                 if enqueue:
                     sid = snap.pk
-                    transaction.on_commit(lambda sid=sid: snapshot_build_task.delay(sid))
+                    transaction.on_commit(lambda sid=sid: snapshot_build_task.delay(sid))  # type: ignore[misc]
                 return snap
         except IntegrityError:  # two requests picked the same version number: take the next one
             continue
@@ -307,7 +307,7 @@ def withdrawal_record(*, contribution_ids: list[UUID] | list[str], reason: str,
         snap.save(update_fields=["withdrawals_count", "withdrawn_updated_at"])
         audit_record(actor=None, action="snapshot_withdrawal_recorded", obj=snap, after={"photos": n, "reason": reason})
         _notify_downloaders(snap)
-        transaction.on_commit(lambda sid=sid: _write_withdrawn_file(sid))
+        transaction.on_commit(lambda sid=sid: _write_withdrawn_file(sid))  # type: ignore[misc]
         affected.append(snap)
     return affected
 

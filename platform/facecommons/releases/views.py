@@ -39,10 +39,11 @@ def research(request: HttpRequest) -> HttpResponse:
         "agreement": agreement, "accepted_current": services.user_has_current_agreement(user),
         "application": application, "approved": approved, "can_apply": can_apply and agreement is not None,
         "can_download": can_download, "why_not": why, "form": form, "token_form": TokenForm(),
-        "tokens": ResearcherToken.objects.filter(user=user).order_by("-created_at"), "new_token": new_token,
+        "tokens": ResearcherToken.objects.filter(user=user).order_by("-created_at"),  # type: ignore[misc]
+        "new_token": new_token,
         "snapshots": Snapshot.objects.filter(status=SnapshotStatus.PUBLISHED).order_by("-published_at", "-id")
         if approved else [],
-        "notices": ResearcherNotice.objects.filter(user=user).select_related("snapshot")[:50],
+        "notices": ResearcherNotice.objects.filter(user=user).select_related("snapshot")[:50],  # type: ignore[misc]
     })
 
 
@@ -60,7 +61,7 @@ def research_apply(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
     else:
         messages.error(request, "Please correct the application: " + "; ".join(
-            f"{f}: {' '.join(e)}" for f, e in form.errors.items()))
+            f"{f}: {' '.join(str(m) for m in e)}" for f, e in form.errors.items()))
     return redirect("research")
 
 
@@ -113,7 +114,8 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def notices_read(request: HttpRequest) -> HttpResponse:
-    ResearcherNotice.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+    notices = ResearcherNotice.objects.filter(user=request.user, read_at__isnull=True)  # type: ignore[misc]
+    notices.update(read_at=timezone.now())
     return redirect("research")
 
 
