@@ -109,8 +109,15 @@ def test_personal_and_drf_tokens_coexist(snapshot, researcher, personal_token, c
     c.credentials(HTTP_AUTHORIZATION=f"Token {personal_token}")
     assert c.get(url).status_code == 200
     assert _bearer(personal_token).get(url).json()["archive_sha256"] == snapshot.archive_sha256
-    # The 40-hex DRF token of /api/v1/auth/token/ still works, here and on other apps' APIs.
-    assert client_for(researcher).get(url).status_code == 200
+    # The 40-hex DRF token of /api/v1/auth/token/ still works, here and on other apps' APIs,
+    # including the download itself (its log row then names no personal token).
+    drf = client_for(researcher)
+    assert drf.get(url).status_code == 200
+    resp = drf.get(f"{url}download/", HTTP_RANGE="bytes=0-99")
+    assert resp.status_code == 206 and len(b"".join(resp.streaming_content)) == 100
+    from facecommons.releases.models import Download
+
+    assert Download.objects.filter(user=researcher, token__isnull=True, status_code=206).exists()
     from facecommons.releases.models import ResearcherToken
 
     assert ResearcherToken.objects.get(user=researcher).last_used_at is not None

@@ -20,7 +20,7 @@ from django.utils.http import quote_etag
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage
-from facecommons.releases.models import Download, Snapshot
+from facecommons.releases.models import Download, ResearcherToken, Snapshot
 
 CHUNK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -90,7 +90,7 @@ def serve_snapshot(request: HttpRequest, snap: Snapshot, *, user: Any, token: An
     if if_range and if_range.strip() not in (etag, snap.archive_sha256):
         range_header = ""
     log = Download.objects.create(user=user, user_label=getattr(user, "email", ""), snapshot=snap,
-                                  token=token if getattr(token, "pk", None) else None,
+                                  token=token if isinstance(token, ResearcherToken) else None,
                                   address=client_address(request), range_header=range_header[:100])
     try:
         rng = parse_range(range_header, size)
