@@ -232,3 +232,20 @@ def test_incremental_snapshot_reuses_the_previous_image_section(make_dataset, bu
     assert s3.counts["reused_bytes"] == 0
     assert _verify_sums(extract(s3, tmp_path / "s3")) == images2
     assert s3.counts["splits"] == s2.counts["splits"]
+
+
+def test_a_snapshot_of_few_people_still_loads(make_dataset, build, tmp_path, monkeypatch):
+    """Two people cannot fill three person-disjoint splits: the empty ones are left out, and
+    `datasets` loads what is there instead of refusing the whole snapshot."""
+    make_dataset(people=2)
+    snap = build()
+    root = extract(snap, tmp_path / "x")
+    present = {s for s in ("train", "validation", "test") if (root / s / "metadata.jsonl").is_file()}
+    assert present and present != {"train", "validation", "test"}
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    ds = datasets.load_dataset("imagefolder", data_dir=str(root), cache_dir=str(tmp_path / "hf"))
+    assert set(ds.keys()) == present
+    assert sum(len(ds[s]) for s in ds) == snap.counts["photos"]
+    assert _verify_sums(root)

@@ -648,7 +648,10 @@ def _build(snap: Snapshot, target: ArchiveTarget) -> tuple[int, str, dict[str, A
         pq_writer.close()
         progress("metadata", state["done"], total, force=True)
         for s in SPLITS:
-            writer.add_file(f"{s}/metadata.jsonl", jsonl[s])
+            # An empty split gets no folder at all: `datasets` refuses a split with a
+            # metadata file but no images, which small snapshots (few people) can have.
+            if jsonl[s].tell() > 0:
+                writer.add_file(f"{s}/metadata.jsonl", jsonl[s])
         parquet_sha = writer.add_file("metadata.parquet", parquet_tmp)
         counts = stats.counts()
         counts.update(_changelog_counts(snap))

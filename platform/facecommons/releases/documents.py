@@ -236,7 +236,7 @@ def datasheet(ctx: DocumentContext) -> str:
         "## Distribution", "",
         "Approved researchers who accepted the current data-use agreement download the archive from the API "
         f"(`{_site()}/api/v1/snapshots/{snap.version}/download/`). The archive and its checksums never change. "
-        "Layout: `train/`, `validation/`, `test/` with images and `metadata.jsonl` (loadable with "
+        "Layout: `train/`, `validation/`, `test/` with images and `metadata.jsonl` (a split with no photos is left out; loadable with "
         "`datasets.load_dataset(\"imagefolder\", data_dir=...)`), `crops/`, `metadata.parquet`, `croissant.json`, "
         "`SHA256SUMS`, `CHANGELOG.md`, `LICENSE`.", "",
         "## Maintenance", "",
