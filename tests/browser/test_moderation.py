@@ -58,6 +58,9 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     page.keyboard.press("4")  # poor quality
     _wait_decisions(page, 2)
     page.wait_for_function("document.getElementById('review').dataset.state === 'empty'")
+    # The empty queue shows only its message: no leftover photo, panels or action bar.
+    assert page.is_visible("#review-empty")
+    assert not page.is_visible("#review-item") and not page.is_visible("#review-actions")
     assert Contribution.objects.get(pk=first.pk).status == "awaiting_review"  # one approval of two
 
     page.context.clear_cookies()
