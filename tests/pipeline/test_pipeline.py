@@ -305,3 +305,36 @@ def test_celery_reliability_settings():
     assert conf.task_soft_time_limit < conf.task_time_limit
     if not conf.broker_url.startswith("filesystem"):
         assert conf.broker_transport_options["visibility_timeout"] > settings.CELERY_LONGEST_TASK_SECONDS
+
+
+def test_enhanced_copy_is_smoothed_for_the_detector_only(settings):
+    """The detector runs on the enhanced copy smoothed by ``for_detection`` (setting
+    PIPELINE_ENHANCED_DETECT_SIGMA; 0 = off); the enhanced file people see is not smoothed."""
+    import dataclasses
+
+    import numpy as np
+
+    from enhancement import assess, create_enhancer
+    from enhancement.degrade import darken
+    from facecommons.pipeline.analysis import analyse_photo
+    from facecommons.pipeline.services import pipeline_detector, thresholds
+    from ml.imageio import decode
+
+    settings.PIPELINE_ENHANCED_DETECT_SIGMA = 1.25
+    assert thresholds().enhanced_detect_sigma == 1.25
+    dark = darken(images.astronaut(), np.random.default_rng(1), light=0.005, photons=400.0, read_sigma=0.002,
+                  jpeg_quality=85)
+    data = images.jpeg(dark)
+    enhancer = create_enhancer("zero-dce++")
+    base = dataclasses.replace(thresholds(), min_score=0.3)
+    runs = {sigma: analyse_photo(data, detector=pipeline_detector(), enhancer_factory=lambda: enhancer,
+                                 assess=assess, thresholds=dataclasses.replace(base, enhanced_detect_sigma=sigma))
+            for sigma in (0.0, 2.0)}
+    for r in runs.values():
+        assert r.enhanced and r.detections_enhanced
+    best = {s: max(d.score for d in r.detections_enhanced) for s, r in runs.items()}
+    assert best[2.0] > best[0.0], best
+    # The enhanced file is the same whether or not the detector's copy was smoothed.
+    files = {s: {f.variant: f.data for f in r.files} for s, r in runs.items()}
+    assert files[0.0]["enhanced"] == files[2.0]["enhanced"]
+    assert decode(files[2.0]["enhanced"]).rgb.shape == dark.shape

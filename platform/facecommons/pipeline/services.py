@@ -18,7 +18,7 @@ Tunables (``facecommons.common.conf.setting``: Django setting or environment var
 ``PIPELINE_DETECTOR`` (retinaface-mobilenet), ``PIPELINE_ENHANCER`` (zero-dce++; CLAHE if it
 cannot load), ``PIPELINE_MIN_SCORE`` (0.9), ``PIPELINE_MIN_FACE_PX`` (64),
 ``PIPELINE_MIN_SHARPNESS`` (40), ``PIPELINE_MIN_FACE_BRIGHTNESS`` (0.06),
-``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_LEASE_SECONDS`` (180, must exceed
+``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_ENHANCED_DETECT_SIGMA`` (2.0), ``PIPELINE_LEASE_SECONDS`` (180, must exceed
 ``PIPELINE_TIME_LIMIT``, 120), ``PIPELINE_SOFT_TIME_LIMIT`` (90), ``PIPELINE_MAX_ATTEMPTS`` (5),
 ``PIPELINE_STUCK_AFTER_SECONDS`` (300). The reasons for each default are in ``analysis.Thresholds``.
 """
@@ -60,6 +60,7 @@ def thresholds() -> Thresholds:
         min_sharpness=float(setting("PIPELINE_MIN_SHARPNESS", d.min_sharpness)),
         min_face_brightness=float(setting("PIPELINE_MIN_FACE_BRIGHTNESS", d.min_face_brightness)),
         detect_side=int(setting("PIPELINE_DETECT_SIDE", d.detect_side)),
+        enhanced_detect_sigma=float(setting("PIPELINE_ENHANCED_DETECT_SIGMA", d.enhanced_detect_sigma)),
     )
 
 
