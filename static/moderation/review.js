@@ -10,9 +10,15 @@
   const BUFFER = cfg.buffer || 2;
   const buffer = []; // leased items, buffer[0] is on screen
   let filling = null;
-  let mode = "idle"; // idle | reject | correct | help | busy
+  let mode = "idle"; // idle | reject | correct | help
+  let inflight = 0; // decisions sent and not answered yet (each on its own photo)
   let overlays = true;
   const preloaded = new Map();
+  // Photos decided on this page, newest last. A lease answered while a decision was still in
+  // flight could hand the same photo back: they are sent as excluded and never shown again.
+  const decided = [];
+  const MAX_EXCLUDED = 10; // the API's limit on "held"
+  function rememberDecided(id) { decided.push(id); if (decided.length > MAX_EXCLUDED) decided.shift(); }
 
   function status(text) { $("review-status").textContent = text; }
 
@@ -37,20 +43,32 @@
     // One refill at a time; each call leases one more photo until the buffer is full.
     if (filling) return filling;
     filling = (async () => {
-      while (buffer.length < BUFFER) {
-        const r = await api(cfg.next_url, { held: buffer.map((i) => i.id) });
-        if (r.status === 200 && r.data) {
-          if (buffer.some((i) => i.id === r.data.id)) break;
-          buffer.push(r.data); preload(r.data);
-          if (buffer.length === 1) show();
-        } else if (r.status === 204) {
-          break;
-        } else {
-          status((r.data && r.data.error && r.data.error.message) || "The queue could not be loaded.");
-          break;
+      let tries = 0;
+      try {
+        while (buffer.length < BUFFER && tries < 2 * BUFFER + 2) {
+          tries += 1;
+          const held = buffer.map((i) => i.id);
+          const room = Math.max(0, MAX_EXCLUDED - held.length);
+          const excluded = held.concat(room ? decided.filter((id) => !held.includes(id)).slice(-room) : []);
+          const r = await api(cfg.next_url, { held: excluded });
+          if (r.status === 200 && r.data) {
+            // Leased before a decision on it was recorded: ask again, now excluding it.
+            if (buffer.some((i) => i.id === r.data.id) || decided.includes(r.data.id)) continue;
+            buffer.push(r.data); preload(r.data);
+            root.dataset.buffered = String(buffer.length);
+            if (buffer.length === 1) show();
+          } else if (r.status === 204) {
+            break;
+          } else {
+            status((r.data && r.data.error && r.data.error.message) || "The queue could not be loaded.");
+            break;
+          }
         }
+      } catch (e) {
+        status("The queue could not be loaded (network error). Reload the page to try again.");
+      } finally {
+        filling = null;
       }
-      filling = null;
       if (!buffer.length) show();
     })();
     return filling;
@@ -91,9 +109,17 @@
   function show() {
     closePanels();
     const item = buffer[0];
+    root.dataset.buffered = String(buffer.length);
     if (!item) {
-      root.dataset.state = "empty"; delete root.dataset.current;
-      $("review-item").hidden = true; $("review-empty").hidden = false;
+      delete root.dataset.current;
+      $("review-item").hidden = true;
+      if (inflight || filling) {
+        // A decision or a lease is still on its way: the queue may not be empty.
+        root.dataset.state = "loading"; $("review-empty").hidden = true;
+        status("Loading the next photo…");
+        return;
+      }
+      root.dataset.state = "empty"; $("review-empty").hidden = false;
       status("The queue is empty.");
       return;
     }
@@ -156,19 +182,27 @@
 
   async function decide(decision, extra) {
     const item = buffer[0];
-    if (!item || mode === "busy") return;
-    mode = "busy";
+    if (!item) return;
     const body = Object.assign({ decision }, extra || {});
-    // Show the next photo at once; the request finishes in the background.
+    // Show the next photo at once; the request finishes in the background, so the moderator
+    // can decide on the next photo before it is answered (the photo left the buffer already:
+    // a second key press cannot decide the same photo twice).
     buffer.shift();
+    rememberDecided(item.id);
+    inflight += 1;
     show();
-    mode = "busy";
-    const r = await api(cfg.decision_url.replace("{id}", item.id), body);
-    mode = "idle";
+    let r;
+    try {
+      r = await api(cfg.decision_url.replace("{id}", item.id), body);
+    } catch (e) {
+      r = { status: 0, data: null }; // network error
+    }
+    inflight -= 1;
     if (r.status === 200) {
       status(`${decision[0].toUpperCase() + decision.slice(1)}d: ${r.data.outcome}. ` + (buffer[0] ? "Next photo shown." : ""));
       root.dataset.lastOutcome = r.data.outcome;
     } else if (r.status === 400) {
+      if (decided.includes(item.id)) decided.splice(decided.indexOf(item.id), 1);
       buffer.unshift(item); show(); // a bad reason or correction: let the moderator fix it
       status((r.data && r.data.error && r.data.error.message) || "The decision was refused.");
     } else {
@@ -182,7 +216,7 @@
   function closePanels() {
     for (const id of ["reject-panel", "correct-panel", "help-panel"]) $(id).hidden = true;
     $("reject-error").textContent = ""; $("correct-error").textContent = "";
-    if (mode !== "busy") mode = "idle";
+    mode = "idle";
   }
 
   function openReject() {
@@ -263,7 +297,7 @@
     if (typing || ev.ctrlKey) return;
     const key = ev.key.toLowerCase();
     if (ev.key === "?") { toggleHelp(); ev.preventDefault(); return; }
-    if (mode === "busy" || !buffer[0]) return;
+    if (!buffer[0]) return;
     if (key === "a") decide("approve");
     else if (key === "r") openReject();
     else if (key === "c") openCorrect();

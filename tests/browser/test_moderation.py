@@ -49,6 +49,8 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     assert page.is_visible("#help-panel")
     page.keyboard.press("?")
     assert not page.is_visible("#help-panel")
+    # Both photos are leased and buffered before the first decision.
+    page.wait_for_function("document.getElementById('review').dataset.buffered === '2'")
     page.keyboard.press("a")
     # The next photo (already leased and preloaded) is on screen at once.
     assert page.get_attribute("#review", "data-current") == str(second.pk)
@@ -67,6 +69,7 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     login(page, live_server, mod2, next_url="/moderation/")
     page.goto(f"{live_server.url}/moderation/")
     assert _current(page) == str(first.pk)
+    page.wait_for_function("document.getElementById('review').dataset.buffered === '2'")
     page.keyboard.press("a")
     _wait_decisions(page, 1)
     assert page.get_attribute("#review", "data-current") == str(second.pk)
@@ -109,3 +112,31 @@ def test_review_screen_fits_a_tablet(browser, django_db_serialized_rollback, tra
         _wait_decisions(page, 1)
     finally:
         context.close()
+
+
+def test_fast_decisions_never_show_a_decided_photo_again(browser_page, live_server, login, make_user,
+                                                         unique_face_jpeg):
+    """A moderator who decides before the buffer has filled races the next lease against the
+    decision in flight; the screen must still show each photo once and then the empty queue."""
+    page = browser_page
+    owner = make_user()
+    ids = {str(make_contribution(owner, image=unique_face_jpeg(10 + i)).pk) for i in range(4)}
+    mod = make_user(role="moderator")
+    login(page, live_server, mod, next_url="/moderation/")
+    page.goto(f"{live_server.url}/moderation/")
+    shown: list[str] = []
+    # Generous waits: on SQLite every write waits for the one write lock (busy timeout 30 s).
+    for _ in range(len(ids) + 2):
+        page.wait_for_function("['ready', 'empty'].includes(document.getElementById('review').dataset.state)",
+                               timeout=45_000)
+        if page.get_attribute("#review", "data-state") == "empty":
+            break
+        current = page.get_attribute("#review", "data-current")
+        shown.append(current)
+        page.keyboard.press("a")  # at once, without waiting for the buffer or the decision
+        page.wait_for_function(f"document.getElementById('review').dataset.current !== '{current}'")
+    page.wait_for_function(f"document.getElementById('review').dataset.decisions === '{len(ids)}'", timeout=45_000)
+    page.wait_for_function("document.getElementById('review').dataset.state === 'empty'", timeout=45_000)
+    assert len(shown) == len(set(shown)) == len(ids) and set(shown) == ids, shown
+    assert page.is_visible("#review-empty")
+    assert not page.js_errors, page.js_errors

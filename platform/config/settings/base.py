@@ -35,9 +35,13 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, the worker and beat share one file: wait on a lock instead of
-    # failing at once, and use WAL so that readers never block the writer.
+    # failing at once, and use WAL so that readers never block the writer. Transactions
+    # begin IMMEDIATE (take the write lock at BEGIN): a deferred transaction that reads and
+    # then writes cannot wait for the lock when another connection wrote meanwhile, and
+    # SQLite fails it at once with "database is locked" whatever the timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 30, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {"timeout": 30, "transaction_mode": "IMMEDIATE",
+         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
