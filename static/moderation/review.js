@@ -22,12 +22,21 @@
 
   function status(text) { $("review-status").textContent = text; }
 
-  async function api(url, body) {
-    const resp = await fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify(body || {}),
-    });
+  async function api(url, body, timeoutMs) {
+    // A request that hangs (a stalled connection) must not freeze the screen: it is aborted
+    // after timeoutMs and the caller sees an exception, like any network error.
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), timeoutMs || 30000);
+    let resp;
+    try {
+      resp = await fetch(url, {
+        method: "POST", credentials: "same-origin", signal: ctl.signal,
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+        body: JSON.stringify(body || {}),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
     let data = null;
     if (resp.status !== 204) { try { data = await resp.json(); } catch (e) { data = null; } }
     return { status: resp.status, data };
@@ -44,13 +53,23 @@
     if (filling) return filling;
     filling = (async () => {
       let tries = 0;
+      let failed = false;
       try {
         while (buffer.length < BUFFER && tries < 2 * BUFFER + 2) {
           tries += 1;
           const held = buffer.map((i) => i.id);
           const room = Math.max(0, MAX_EXCLUDED - held.length);
           const excluded = held.concat(room ? decided.filter((id) => !held.includes(id)).slice(-room) : []);
-          const r = await api(cfg.next_url, { held: excluded });
+          let r;
+          try {
+            // A lease is safe to ask for again (the server renews one already held).
+            r = await api(cfg.next_url, { held: excluded }, 8000);
+            failed = false;
+          } catch (e) {
+            failed = true;
+            status("The next photo is slow to load; trying again…");
+            continue;
+          }
           if (r.status === 200 && r.data) {
             // Leased before a decision on it was recorded: ask again, now excluding it.
             if (buffer.some((i) => i.id === r.data.id) || decided.includes(r.data.id)) continue;
@@ -65,11 +84,16 @@
           }
         }
       } catch (e) {
-        status("The queue could not be loaded (network error). Reload the page to try again.");
+        failed = true;
       } finally {
         filling = null;
       }
-      if (!buffer.length) show();
+      if (!buffer.length && failed && !inflight) {
+        root.dataset.state = "error"; $("review-item").hidden = true; $("review-empty").hidden = true;
+        status("The queue could not be loaded (network error). Reload the page to try again.");
+      } else if (!buffer.length) {
+        show();
+      }
     })();
     return filling;
   }
