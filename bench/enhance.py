@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from enhancement import DETECTION_SIGMA, assess, create_enhancer, for_detection, list_enhancers  # noqa: E402
 from enhancement.degrade import darken  # noqa: E402
 from enhancement.zero_dce import reference_apply  # noqa: E402
+from ml.detectors.postprocess import resize_long_side  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 LEVELS = (0.008, 0.015, 0.03, 0.1)
@@ -96,7 +97,7 @@ def bench_speed(data: Path | None, runs: int) -> None:
             diff = np.abs(fast.astype(np.int16) - ref.astype(np.int16))
             print(f"  fast vs naive output: mean |diff| {diff.mean():.3f}, p99.9 {np.percentile(diff, 99.9):.0f}, "
                   f"max {diff.max()} levels")
-            small, _ = reduced(fast)
+            small, _ = resize_long_side(fast, MAX_SIDE)
             print(f"  for_detection on the {small.shape[1]}x{small.shape[0]} detector copy "
                   f"{timed(lambda s=small: for_detection(s), runs):6.1f} ms (Gaussian sigma {DETECTION_SIGMA:g})")
 
@@ -123,15 +124,6 @@ class FaceDetector:
         small = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA) if s < 1 else rgb
         faces = self._rf.detect_faces(small, score_threshold=SCORE)
         return np.array([[f.x, f.y, f.x + f.width, f.y + f.height] for f in faces], dtype=np.float32).reshape(-1, 4) / s
-
-
-def reduced(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """The image at the detector's input size (long side <= MAX_SIDE, area) and its scale."""
-    h, w = rgb.shape[:2]
-    s = min(1.0, MAX_SIDE / max(h, w))
-    if s == 1.0:
-        return rgb, 1.0
-    return cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA), s
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -182,7 +174,7 @@ def bench_recall(data: Path, enhancer_names: list[str], seeds: int) -> None:
                 f_dark = found(ref, det.boxes(dark))
                 hits["dark"] += int(f_dark.sum())
                 # Control: smoothing alone, without any enhancer.
-                small_dark, sd = reduced(dark)
+                small_dark, sd = resize_long_side(dark, MAX_SIDE)
                 hits["dark +smooth"] += int(found(ref, det.boxes(for_detection(small_dark)) / sd).sum())
                 per_image_worst["dark"] = min(per_image_worst["dark"], f_dark.mean())
                 row = [dark]
@@ -193,7 +185,7 @@ def bench_recall(data: Path, enhancer_names: list[str], seeds: int) -> None:
                     hits[n] += int(f_enh.sum())
                     hits[f"dark OR {n}"] += int((f_enh | f_dark).sum())
                     # What the pipeline's detector sees: reduced to its input size, then smoothed.
-                    small, s = reduced(out)
+                    small, s = resize_long_side(out, MAX_SIDE)
                     f_seen = found(ref, det.boxes(for_detection(small)) / s)
                     hits[f"{n} +smooth"] += int(f_seen.sum())
                     hits[f"dark OR {n} +smooth"] += int((f_seen | f_dark).sum())

@@ -7,10 +7,11 @@ detector's input size, then smoothed with a Gaussian of ``sigma`` pixels of that
 image. The copy a person looks at (moderators, crops) is not smoothed.
 
 Measured with ``bench/enhance.py`` (RetinaFace-MobileNet, faces darkened to x0.008-x0.1 with
-shot and read noise, long side <= 1024, three noise draws): sigma 2 turns Zero-DCE++ from
-winning back 29% / -7% / 6% of the recall lost to darkness (x0.008 / x0.015 / x0.03) into
-54% / 40% / 44%; sigma 1 and 1.5 win back less, 2.5-3 no more; median, bilateral and
-non-local-means filters less; a noise-adaptive sigma nothing more. See docs/benchmarks.md.
+shot and read noise, long side <= 1024, three noise draws): with sigma 2 the pipeline's path
+(dark OR smoothed Zero-DCE++) wins back 53% / 35% / 36% of the recall lost to darkness at
+x0.008 / x0.015 / x0.03, against 27% / 0% / -7% for Zero-DCE++ unsmoothed. Sigma 1-1.5 won
+back less, 2.5-3 no more; median, bilateral and non-local-means filters less; a
+noise-adaptive sigma nothing more. See docs/benchmarks.md.
 """
 
 from __future__ import annotations

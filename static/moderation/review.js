@@ -12,6 +12,7 @@
   let filling = null;
   let mode = "idle"; // idle | reject | correct | help
   let inflight = 0; // decisions sent and not answered yet (each on its own photo)
+  let loadFailed = false; // the last refill ended on network errors
   let overlays = true;
   const preloaded = new Map();
   // Photos decided on this page, newest last. A lease answered while a decision was still in
@@ -53,7 +54,6 @@
     if (filling) return filling;
     filling = (async () => {
       let tries = 0;
-      let failed = false;
       try {
         while (buffer.length < BUFFER && tries < 2 * BUFFER + 2) {
           tries += 1;
@@ -64,9 +64,9 @@
           try {
             // A lease is safe to ask for again (the server renews one already held).
             r = await api(cfg.next_url, { held: excluded }, 8000);
-            failed = false;
+            loadFailed = false;
           } catch (e) {
-            failed = true;
+            loadFailed = true;
             status("The next photo is slow to load; trying again…");
             continue;
           }
@@ -84,16 +84,11 @@
           }
         }
       } catch (e) {
-        failed = true;
+        loadFailed = true;
       } finally {
         filling = null;
       }
-      if (!buffer.length && failed && !inflight) {
-        root.dataset.state = "error"; $("review-item").hidden = true; $("review-empty").hidden = true;
-        status("The queue could not be loaded (network error). Reload the page to try again.");
-      } else if (!buffer.length) {
-        show();
-      }
+      if (!buffer.length) show();
     })();
     return filling;
   }
@@ -141,6 +136,11 @@
         // A decision or a lease is still on its way: the queue may not be empty.
         root.dataset.state = "loading"; $("review-empty").hidden = true;
         status("Loading the next photo…");
+        return;
+      }
+      if (loadFailed) {
+        root.dataset.state = "error"; $("review-empty").hidden = true;
+        status("The queue could not be loaded (network error). Reload the page to try again.");
         return;
       }
       root.dataset.state = "empty"; $("review-empty").hidden = false;

@@ -28,7 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from enhancement.detection import for_detection
+from enhancement.detection import DETECTION_SIGMA, for_detection
 from ml.align import align_face
 from ml.detectors.base import Detection, Detector
 from ml.imageio import decode, decode_at_scale, encode_jpeg, resize_long_side
@@ -78,7 +78,7 @@ class Thresholds:
     #: Gaussian sigma (pixels of the detector's input) applied to the enhanced copy before
     #: detection, against the noise the enhancer brightened; 0 turns it off. The copy people
     #: see is not smoothed. Measured: see ``enhancement.detection``.
-    enhanced_detect_sigma: float = 2.0
+    enhanced_detect_sigma: float = DETECTION_SIGMA
 
 
 @dataclass
