@@ -186,7 +186,7 @@ def main() -> None:
             fast_cpu.append(time.process_time() - c0)
             if r == 0:
                 fast_counts.append(res.faces_found)
-                verdicts.append(res.verdict)
+                verdicts.append(f"{res.route} {','.join(res.findings)}")
         t0, c0 = time.perf_counter(), time.process_time()
         naive_counts.append(naive(p, detector_full, enhancer))
         naive_times.append(time.perf_counter() - t0)

@@ -11,13 +11,13 @@ from django.utils import timezone
 from facecommons.common.models import AuditEvent
 from facecommons.common.storage import private_storage
 from facecommons.contributions.models import Contribution, ContributionFile
-from facecommons.pipeline.analysis import REASONS
+from facecommons.pipeline.findings import FINDING_MESSAGES
 from facecommons.pipeline.models import PhotoAnalysis
 from facecommons.pipeline.services import ClaimBusy, pipeline_claim, pipeline_process, pipeline_stuck_ids
 from tests.factories import make_contribution
 from tests.pipeline import images
 
-FINAL = ("awaiting_review", "rejected", "failed")
+FINAL = ("awaiting_review", "awaiting_contributor", "rejected", "failed")
 
 
 def _final_events(c: Contribution) -> list[AuditEvent]:
@@ -36,7 +36,7 @@ def test_astronaut_passes_with_one_face_and_derived_files(contributor):
     c.refresh_from_db()
     assert c.status == "awaiting_review" and not c.rejection_code
     a = c.analysis
-    assert a.verdict_code == "ok" and a.detector_id == "retinaface-mobilenet" and a.detector_version
+    assert a.verdict_code == "review" and a.findings == [] and a.detector_id == "retinaface-mobilenet" and a.detector_version
     assert len(a.detections_original) == 1 and a.face["count"] == 1 and len(a.face["landmarks"]) == 5
     assert a.face["score"] >= 0.9 and a.sharpness and a.sharpness >= 40
     assert a.lowlight["is_low_light"] is False and not a.enhanced
@@ -56,32 +56,76 @@ def test_astronaut_passes_with_one_face_and_derived_files(contributor):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("img, code", [(images.coffee, "no_face"), (images.two_faces, "multiple_faces")])
-def test_rejections_carry_code_and_sentence(contributor, img, code):
-    c = make_contribution(contributor, status="received", image=images.jpeg(img()))
+def test_no_face_waits_for_the_contributor(contributor):
+    c = make_contribution(contributor, status="received", image=images.jpeg(images.coffee()))
     assert pipeline_process(contribution_id=str(c.pk)) == "done"
     c.refresh_from_db()
-    assert c.status == "rejected" and c.rejection_code == code and c.rejection_message == REASONS[code]
-    assert c.analysis.verdict_code == code
-    # Rejected photos keep a thumbnail for the contributor but no biometric crops.
+    # Not queued, not rejected: the contributor deletes, retakes or asks a person.
+    assert c.status == "awaiting_contributor" and not c.rejection_code
+    assert c.analysis.verdict_code == "await_contributor" and c.analysis.findings == ["no_face"]
+    # No face, so no biometric crops; the thumbnail is kept for the contributor.
+    assert set(c.files.values_list("variant", flat=True)) == {"original", "thumbnail"}
+    actions = list(AuditEvent.objects.filter(object_id=str(c.pk)).order_by("id").values_list("action", flat=True))
+    assert actions[-1] == "pipeline_awaiting_contributor"
+
+
+@pytest.mark.django_db
+def test_two_clear_faces_are_rejected_with_the_finding_sentence(contributor):
+    c = make_contribution(contributor, status="received", image=images.jpeg(images.two_faces()))
+    assert pipeline_process(contribution_id=str(c.pk)) == "done"
+    c.refresh_from_db()
+    assert c.status == "rejected" and c.rejection_code == "multiple_faces"
+    assert c.rejection_message == str(FINDING_MESSAGES["multiple_faces"])
+    assert c.analysis.verdict_code == "reject" and "multiple_faces" in c.analysis.findings
     assert set(c.files.values_list("variant", flat=True)) == {"original", "thumbnail"}
 
 
 @pytest.mark.django_db
-def test_small_face_and_blur_are_rejected(contributor):
+def test_quality_findings_go_to_review_as_flags(contributor):
     import cv2
 
     small = cv2.resize(images.astronaut(2), (300, 300), interpolation=cv2.INTER_AREA)  # face ~55 px
     c1 = make_contribution(contributor, status="received", image=images.jpeg(small))
     blurry = cv2.GaussianBlur(images.astronaut(3), (0, 0), 3)
     c2 = make_contribution(contributor, status="received", image=images.jpeg(blurry))
-    black = make_contribution(contributor, status="received", image=images.jpeg(images.darkened(images.astronaut(4), 0.0005)))
-    for c in (c1, c2, black):
+    # The face cut by the left edge: the astronaut's face spans about x 150-260.
+    cut = make_contribution(contributor, status="received", image=images.jpeg(images.astronaut(8)[:, 200:]))
+    for c in (c1, c2, cut):
         pipeline_process(contribution_id=str(c.pk))
         c.refresh_from_db()
-    assert (c1.status, c1.rejection_code) == ("rejected", "face_too_small")
-    assert (c2.status, c2.rejection_code) == ("rejected", "too_blurry")
-    assert (black.status, black.rejection_code) == ("rejected", "too_dark")
+        assert c.status == "awaiting_review" and c.analysis.verdict_code == "review", c.analysis.findings
+        # A face was found: the crops are made, for moderators to judge.
+        assert {"crop", "crop224"} <= set(c.files.values_list("variant", flat=True))
+    assert "face_small" in c1.analysis.findings
+    assert "soft" in c2.analysis.findings
+    assert "face_cut_off" in cut.analysis.findings, cut.analysis.face
+    assert "face_cut_off" not in c1.analysis.findings + c2.analysis.findings
+
+
+@pytest.mark.django_db
+def test_nearly_black_photo_is_never_rejected(contributor):
+    black = make_contribution(contributor, status="received",
+                              image=images.jpeg(images.darkened(images.astronaut(4), 0.0005)))
+    pipeline_process(contribution_id=str(black.pk))
+    black.refresh_from_db()
+    assert black.status in ("awaiting_review", "awaiting_contributor")
+    assert "dark" in black.analysis.findings
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lighting, dark, mismatch", [
+    ("indoor", False, False), ("night", False, True), ("low_light", True, False), ("daylight_outdoors", True, True),
+])
+def test_declared_lighting_against_measured_light(contributor, lighting, dark, mismatch):
+    from tests.factories import DEFAULT_CATEGORIES
+
+    rgb = images.darkened(images.astronaut(9)) if dark else images.astronaut(9)
+    c = make_contribution(contributor, status="received", image=images.jpeg(rgb),
+                          categories={**DEFAULT_CATEGORIES, "lighting": lighting})
+    pipeline_process(contribution_id=str(c.pk))
+    c.refresh_from_db()
+    assert c.status == "awaiting_review"
+    assert ("lighting_mismatch" in c.analysis.findings) is mismatch, c.analysis.lowlight
 
 
 @pytest.mark.django_db
@@ -251,7 +295,7 @@ def test_install_detector_weights_command(tmp_path, monkeypatch):
 def test_unexpected_error_fails_the_photo_with_the_error(contributor, monkeypatch):
     from facecommons.pipeline import services
 
-    def boom(data: bytes):
+    def boom(data: bytes, **_kw):
         raise RuntimeError("detector exploded")
 
     monkeypatch.setattr(services, "pipeline_analyse", boom)
@@ -267,7 +311,7 @@ def test_transient_error_is_raised_for_retry_and_releases_the_lease(contributor,
 
     from facecommons.pipeline import services
 
-    def flaky(data: bytes):
+    def flaky(data: bytes, **_kw):
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(services, "pipeline_analyse", flaky)

@@ -30,7 +30,7 @@ from tests.pipeline import images
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
-FINAL = {"awaiting_review", "rejected", "failed"}
+FINAL = {"awaiting_review", "awaiting_contributor", "rejected", "failed"}
 
 
 def _database_url() -> str:
@@ -175,7 +175,7 @@ def test_uploads_are_judged_by_a_real_worker_within_seconds(start_worker, upload
     t0 = time.monotonic()
     cases = {
         upload(images.jpeg(images.astronaut(101))): ("awaiting_review", ""),
-        upload(images.jpeg(images.coffee())): ("rejected", "no_face"),
+        upload(images.jpeg(images.coffee())): ("awaiting_contributor", ""),
         upload(images.jpeg(images.two_faces())): ("rejected", "multiple_faces"),
         upload(images.jpeg(images.darkened(images.astronaut(102)))): ("awaiting_review", ""),
     }
@@ -236,7 +236,7 @@ def test_sigkill_mid_batch_then_every_photo_is_judged_exactly_once(start_worker,
     assert all(statuses[i] in FINAL for i in ids), statuses
     assert_exactly_once(ids)
     assert Contribution.objects.filter(pk__in=ids, status="failed").count() == 0
-    assert Contribution.objects.filter(pk__in=ids, status="rejected", rejection_code="no_face").count() == 3
+    assert Contribution.objects.filter(pk__in=ids, status="awaiting_contributor").count() == 3
 
 
 def test_flushed_broker_is_recovered_by_the_reconciler(start_worker, queued, settings):

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class TaxonomyVersion(models.Model):
@@ -64,6 +65,9 @@ class ContributionStatus(models.TextChoices):
     RECEIVED = "received", "Received"
     PROCESSING = "processing", "Processing"
     AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+    # No face found even on the enhanced copy: the contributor decides (delete, retake, or ask
+    # a person to check it). Not queued, not rejected.
+    AWAITING_CONTRIBUTOR = "awaiting_contributor", _("Waiting for you")
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
     FAILED = "failed", "Failed"

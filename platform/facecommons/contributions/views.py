@@ -36,11 +36,12 @@ from facecommons.contributions.upload import ACCEPTED_LABEL, UploadRejected, max
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 # Statuses after which the pipeline no longer changes anything by itself: polling stops.
-SETTLED = [ContributionStatus.AWAITING_REVIEW, ContributionStatus.APPROVED, ContributionStatus.REJECTED,
-           ContributionStatus.FAILED]
+SETTLED = [ContributionStatus.AWAITING_REVIEW, ContributionStatus.AWAITING_CONTRIBUTOR, ContributionStatus.APPROVED,
+           ContributionStatus.REJECTED, ContributionStatus.FAILED]
 # Statuses nothing changes by itself any more: My photos stops polling (a photo awaiting
 # review still changes when a moderator decides, so that page keeps polling, slowly).
-FINAL = [ContributionStatus.APPROVED, ContributionStatus.REJECTED, ContributionStatus.FAILED]
+FINAL = [ContributionStatus.APPROVED, ContributionStatus.REJECTED, ContributionStatus.FAILED,
+         ContributionStatus.AWAITING_CONTRIBUTOR]
 MAX_FILES_PER_POST = 20
 
 

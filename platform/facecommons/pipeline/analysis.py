@@ -29,25 +29,33 @@ import cv2
 import numpy as np
 
 from enhancement.detection import DETECTION_SIGMA, for_detection
-from ml.align import align_face
+from ml.align import align_face, alignment_matrix
 from ml.detectors.base import Detection, Detector
 from ml.imageio import decode, decode_at_scale, encode_jpeg, resize_long_side
 
 logger = logging.getLogger(__name__)
 
-#: Reason codes and the sentence the contributor reads.
-REASONS: dict[str, str] = {
-    "no_face": "We could not find a face in this photo. Please upload a photo in which your face is "
-               "clearly visible and turned towards the camera.",
-    "multiple_faces": "We found more than one face in this photo. Please upload a photo that shows only you.",
-    "face_too_small": "Your face is too small in this photo. Please move closer to the camera, or crop the "
-                      "photo around your face, and upload it again.",
-    "too_blurry": "Your face is not sharp enough in this photo. Please hold the camera still, make sure it "
-                  "focuses on your face, and try again.",
-    "too_dark": "This photo is too dark for us to see your face, even after brightening it. Please take a "
-                "photo in better light.",
-}
-OK = "ok"
+#: Finding codes. The machine advises, people decide: a finding is shown to the contributor
+#: (the sentence they read lives on the Django side, translatable) and to moderators as a
+#: flag; only ``route`` decides what happens next.
+NO_FACE = "no_face"
+MULTIPLE_FACES = "multiple_faces"
+FACE_SMALL = "face_small"
+FACE_CUT_OFF = "face_cut_off"
+SOFT = "soft"
+DARK = "dark"
+LIGHTING_MISMATCH = "lighting_mismatch"
+FINDINGS: tuple[str, ...] = (NO_FACE, MULTIPLE_FACES, FACE_SMALL, FACE_CUT_OFF, SOFT, DARK, LIGHTING_MISMATCH)
+
+#: Routes. ``review``: a face was found; the photo goes to the moderation queue and its
+#: findings are flags. ``await_contributor``: no face even on the enhanced copy; the photo is
+#: neither queued nor rejected, the contributor deletes it, retakes it or asks a person to look.
+#: ``reject``: a certainty no person would overrule (two or more clear faces); the contributor
+#: can still ask for a review.
+ROUTE_REVIEW = "review"
+ROUTE_AWAIT_CONTRIBUTOR = "await_contributor"
+ROUTE_REJECT = "reject"
+ROUTES: tuple[str, ...] = (ROUTE_REVIEW, ROUTE_AWAIT_CONTRIBUTOR, ROUTE_REJECT)
 
 
 @dataclass(frozen=True)
@@ -63,16 +71,26 @@ class Thresholds:
     #: (crop side = box short side / 0.7, within 64-224 px, so nothing is upsampled much and
     #: the bar does not depend on the photo's resolution). Measured on scikit-image's astronaut
     #: at face sizes 73-557 px: sharp 120-360; Gaussian blur of 2% of the face width 4-28;
-    #: 1% 12-95; darkened (x0.05, noisy) then enhanced 300+ (noise is not blur). 40 rejects
-    #: visibly soft faces and keeps every sharp one measured.
+    #: 1% 12-95; darkened (x0.05, noisy) then enhanced 300+ (noise is not blur). Below the
+    #: bar the photo is flagged ``soft`` for moderators, never rejected: the bar also catches
+    #: soft, compressed 150-200 px faces that are perfectly usable (FINDINGS, 2026-11-27).
     min_sharpness: float = 40.0
     #: Mean luma (0-1) of the aligned face crop, after enhancement where it ran. Deliberately
     #: low: a confident detection already vouches that the face is visible, and a stricter
     #: bar would reject dark skin in ordinary light (measured: the astronaut with its linear
     #: reflectance x0.1, everything else normal, has a face-crop mean of 0.19; the astronaut
-    #: at 2% / 1% / 0.5% light, enhanced, 0.107 / 0.078 / 0.058). 0.06 rejects only a face that
-    #: is nearly black; a dark photo with no face found at all is "too_dark" as well.
+    #: at 2% / 1% / 0.5% light, enhanced, 0.107 / 0.078 / 0.058). 0.06 flags only a face that
+    #: is nearly black; a dark photo with no face found at all carries ``dark`` beside ``no_face``.
     min_face_brightness: float = 0.06
+    #: Share of the face (the alignment template's face region mapped back through the five
+    #: landmarks) outside the frame above which the face is ``face_cut_off``. 0.15 leaves a face
+    #: framed tightly at the edge (forehead or chin touching it) alone.
+    max_outside_share: float = 0.15
+    #: Automatic rejection needs two faces each at least this confident, each at least
+    #: ``min_face_px`` and the second at least ``reject_second_face_ratio`` of the first's short
+    #: side: a bystander far behind, a face on a poster or a doubtful detection goes to a person.
+    reject_min_score: float = 0.98
+    reject_second_face_ratio: float = 0.5
     #: Long side of the image the detector sees.
     detect_side: int = 1024
     #: Gaussian sigma (pixels of the detector's input) applied to the enhanced copy before
@@ -95,7 +113,8 @@ class DerivedImage:
 
 @dataclass
 class PhotoResult:
-    verdict: str  # OK or a key of REASONS
+    findings: list[str]  # codes of FINDINGS, in that order
+    route: str  # one of ROUTES
     lowlight: dict[str, Any]
     enhanced: bool
     enhancer_id: str
@@ -108,10 +127,6 @@ class PhotoResult:
     sharpness: float | None
     timings_ms: dict[str, float]
     files: list[DerivedImage] = field(default_factory=list)
-
-    @property
-    def message(self) -> str:
-        return REASONS.get(self.verdict, "")
 
     @property
     def faces_found(self) -> int:
@@ -132,10 +147,47 @@ def _confident(dets: list[Detection], min_score: float) -> list[Detection]:
     return [d for d in dets if d.score >= min_score]
 
 
+def _box_area(d: Detection) -> float:
+    x1, y1, x2, y2 = d.box
+    return max(0.0, x2 - x1) * max(0.0, y2 - y1)
+
+
+def _short_side(d: Detection) -> float:
+    x1, y1, x2, y2 = d.box
+    return min(x2 - x1, y2 - y1)
+
+
+#: The face (forehead to chin, ear to ear) in the 112 px ArcFace template's coordinates.
+_FACE_IN_TEMPLATE = np.stack(np.meshgrid(np.linspace(18, 94, 9), np.linspace(14, 110, 9)), -1).reshape(-1, 2)
+
+
+def _outside_share(landmarks: tuple[tuple[float, float], ...], width: float, height: float) -> float:
+    """Share of the face (as its five landmarks place it) that lies outside the frame.
+
+    Detectors clip their boxes to the image, so the box cannot say that a face is cut off; the
+    landmarks can: the face region of the alignment template, mapped back into the photo."""
+    m = alignment_matrix(landmarks, 112)
+    inv = cv2.invertAffineTransform(m)
+    pts = _FACE_IN_TEMPLATE @ inv[:, :2].T + inv[:, 2]
+    inside = (pts[:, 0] >= 0) & (pts[:, 0] <= width) & (pts[:, 1] >= 0) & (pts[:, 1] <= height)
+    return float(1.0 - inside.mean())
+
+
+def _clearly_several(faces: list[Detection], t: Thresholds) -> bool:
+    """Two or more faces that no person would call one: each confident and large enough,
+    the second comparable in size to the first."""
+    clear = sorted((d for d in faces if d.score >= t.reject_min_score and _short_side(d) >= t.min_face_px),
+                   key=_short_side, reverse=True)
+    return len(clear) >= 2 and _short_side(clear[1]) >= t.reject_second_face_ratio * _short_side(clear[0])
+
+
 def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable[[], Any] | None,
                   assess: Callable[[np.ndarray], Any], thresholds: Thresholds = Thresholds(),
-                  render: bool = True) -> PhotoResult:
+                  render: bool = True, declared_low_light: bool | None = None) -> PhotoResult:
     """Run the pipeline's image work on the bytes of a stored (normalised JPEG) original.
+
+    ``declared_low_light``: whether the contributor declared the photo's light as low (None:
+    not declared); a disagreement with the measured light is the ``lighting_mismatch`` finding.
 
     ``enhancer_factory`` is called only when the photo is low light (loading Zero-DCE++ costs
     more than the rest of the pipeline). ``render=False`` skips the derived files.
@@ -183,61 +235,70 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
     # detections are not shaped by the enhancer. A second face seen in either image is a
     # second person (a bystander visible only once brightened is still a bystander).
     conf_o, conf_e = _confident(dets_o, t.min_score), _confident(dets_e, t.min_score)
-    verdict = OK
-    chosen: Detection | None = None
-    source = "original"
+    findings: set[str] = set()
+    route = ROUTE_REVIEW
+    source = "original" if conf_o or not conf_e else "enhanced"
+    faces = conf_o if source == "original" else conf_e
     if len(conf_o) > 1 or len(conf_e) > 1:
-        verdict = "multiple_faces"
-        source = "original" if len(conf_o) >= len(conf_e) else "enhanced"
-    elif len(conf_o) == 1:
-        chosen = conf_o[0]
-    elif len(conf_e) == 1:
-        chosen, source = conf_e[0], "enhanced"
-    else:
-        # Nothing found in a dark photo, even brightened: the light is the likelier reason.
-        verdict = "too_dark" if report.is_low_light else "no_face"
-    count = len(conf_o) if source == "original" else len(conf_e)
-    face: dict[str, Any] = {"count": count, "source": source}
+        findings.add(MULTIPLE_FACES)
+        if len(conf_e) > len(conf_o):
+            source, faces = "enhanced", conf_e
+        if _clearly_several(faces, t):
+            route = ROUTE_REJECT
+    chosen = max(faces, key=_box_area) if faces else None
+    if chosen is None:
+        findings.add(NO_FACE)
+        if report.is_low_light:  # the light is the likelier reason: say so too
+            findings.add(DARK)
+        route = ROUTE_AWAIT_CONTRIBUTOR
+    if declared_low_light is not None and bool(declared_low_light) != bool(report.is_low_light):
+        findings.add(LIGHTING_MISMATCH)
+    face: dict[str, Any] = {"count": len(faces), "source": source}
 
     crop112 = crop224 = None
     sharp: float | None = None
     t0 = time.perf_counter()
-    if chosen is not None:
+    if chosen is not None and len(chosen.landmarks) != 5:
+        # A detector without landmarks cannot give an aligned crop: a person must look.
+        findings.add(NO_FACE)
+        route = ROUTE_AWAIT_CONTRIBUTOR
+    elif chosen is not None:
         x1, y1, x2, y2 = chosen.box
         short = min(x2 - x1, y2 - y1)
         face.update(chosen.as_dict())
         face["short_side_px"] = round(float(short), 1)
         if short < t.min_face_px:
-            verdict = "face_too_small"
-        elif len(chosen.landmarks) == 5:
-            if enhanced_full is not None:
-                # Judge (and crop) the face as it will be seen: brightened where the photo was dark.
-                img, scale = enhanced_full, 1.0
-            elif full_rgb is not None:
-                img, scale = full_rgb, 1.0
+            findings.add(FACE_SMALL)
+        outside = _outside_share(chosen.landmarks, small.rgb.shape[1] / s, small.rgb.shape[0] / s)
+        face["outside_share"] = round(outside, 3)
+        if outside > t.max_outside_share:
+            findings.add(FACE_CUT_OFF)
+        if enhanced_full is not None:
+            # Judge (and crop) the face as it will be seen: brightened where the photo was dark.
+            img, scale = enhanced_full, 1.0
+        elif full_rgb is not None:
+            img, scale = full_rgb, 1.0
+        else:
+            # The face box spans ~70% of the 224 crop: a box of >= 224 px leaves nothing to interpolate.
+            need = min(1.0, 224 / max(1.0, short))
+            if need <= s:
+                img, scale = small.rgb, s
             else:
-                # The face box spans ~70% of the 224 crop: a box of >= 224 px leaves nothing to interpolate.
-                need = min(1.0, 224 / max(1.0, short))
-                if need <= s:
-                    img, scale = small.rgb, s
-                else:
-                    dec = decode_at_scale(data, need)
-                    img, scale = dec.rgb, dec.scale
-            pts = np.asarray(chosen.landmarks, dtype=np.float64) * scale
-            crop224 = align_face(img, pts, 224)
-            crop112 = align_face(img, pts, 112)
-            native = int(min(224, max(64, short * scale / 0.7)))
-            gray = _luma(align_face(img, pts, native))
-            sharp = sharpness(gray)
-            brightness = float(gray.mean()) / 255.0
-            face["brightness"] = round(brightness, 4)
-            face["sharpness"] = round(sharp, 2)
-            if brightness < t.min_face_brightness:
-                verdict = "too_dark"
-            elif sharp < t.min_sharpness:
-                verdict = "too_blurry"
-        else:  # a detector without landmarks cannot give an aligned crop
-            verdict = "no_face"
+                dec = decode_at_scale(data, need)
+                img, scale = dec.rgb, dec.scale
+        pts = np.asarray(chosen.landmarks, dtype=np.float64) * scale
+        crop224 = align_face(img, pts, 224)
+        crop112 = align_face(img, pts, 112)
+        native = int(min(224, max(64, short * scale / 0.7)))
+        gray = _luma(align_face(img, pts, native))
+        sharp = sharpness(gray)
+        brightness = float(gray.mean()) / 255.0
+        face["brightness"] = round(brightness, 4)
+        face["sharpness"] = round(sharp, 2)
+        if brightness < t.min_face_brightness:
+            findings.add(DARK)
+        if sharp < t.min_sharpness:
+            findings.add(SOFT)
     timings["judge"] = (time.perf_counter() - t0) * 1000
 
     files: list[DerivedImage] = []
@@ -248,14 +309,14 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
             files.append(DerivedImage("enhanced", encode_jpeg(enhanced_full, 90),
                                       enhanced_full.shape[1], enhanced_full.shape[0]))
         # Crops are biometric templates: kept only for photos that go on to review.
-        if verdict == OK and crop112 is not None and crop224 is not None:
+        if route == ROUTE_REVIEW and crop112 is not None and crop224 is not None:
             files.append(DerivedImage("crop", encode_jpeg(crop112, 95), 112, 112))
             files.append(DerivedImage("crop224", encode_jpeg(crop224, 95), 224, 224))
         timings["render"] = (time.perf_counter() - t0) * 1000
     timings["total"] = (time.perf_counter() - t_all) * 1000
 
     return PhotoResult(
-        verdict=verdict, lowlight=report.as_dict(), enhanced=enhanced_full is not None,
+        findings=[f for f in FINDINGS if f in findings], route=route, lowlight=report.as_dict(), enhanced=enhanced_full is not None,
         enhancer_id=enhancer_id, enhancer_version=enhancer_version,
         detector_id=detector.model_id, detector_version=detector.version,
         detections_original=dets_o, detections_enhanced=dets_e, face=face,

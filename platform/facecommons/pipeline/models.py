@@ -27,7 +27,10 @@ class PhotoAnalysis(models.Model):
     detections_enhanced = models.JSONField(default=list)
     face = models.JSONField(default=dict, blank=True)
     sharpness = models.FloatField(null=True, blank=True, help_text="variance of the Laplacian on the face")
-    verdict_code = models.CharField(max_length=40, blank=True, help_text="'ok' or a rejection reason code")
+    verdict_code = models.CharField(max_length=40, blank=True,
+                                    help_text="the route: review, await_contributor, reject (or error)")
+    findings = models.JSONField(default=list, blank=True,
+                                help_text="finding codes of pipeline.analysis.FINDINGS, shown as moderator flags")
     timings_ms = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)

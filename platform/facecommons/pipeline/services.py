@@ -41,7 +41,14 @@ from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
 from facecommons.contributions.models import Contribution, ContributionFile, ContributionStatus, FileVariant
 from facecommons.contributions.services import atomic_write, contribution_transition
-from facecommons.pipeline.analysis import OK, REASONS, PhotoResult, Thresholds, analyse_photo
+from facecommons.pipeline.analysis import (
+    ROUTE_AWAIT_CONTRIBUTOR,
+    ROUTE_REVIEW,
+    PhotoResult,
+    Thresholds,
+    analyse_photo,
+)
+from facecommons.pipeline.findings import FINDING_MESSAGES, declared_low_light
 from facecommons.pipeline.models import PhotoAnalysis
 
 logger = logging.getLogger(__name__)
@@ -101,11 +108,11 @@ def pipeline_enhancer() -> Any:
         return _enhancers[name]
 
 
-def pipeline_analyse(data: bytes) -> PhotoResult:
+def pipeline_analyse(data: bytes, *, declared_low_light: bool | None = None) -> PhotoResult:
     from enhancement import assess
 
     return analyse_photo(data, detector=pipeline_detector(), enhancer_factory=pipeline_enhancer,
-                         assess=assess, thresholds=thresholds())
+                         assess=assess, thresholds=thresholds(), declared_low_light=declared_low_light)
 
 
 # --- enqueueing ------------------------------------------------------------------------
@@ -135,6 +142,7 @@ class Claim:
     attempt: int
     original_key: str
     original_sha256: str
+    declared_low_light: bool | None = None
 
 
 class ClaimBusy(Exception):
@@ -181,7 +189,8 @@ def pipeline_claim(*, contribution_id: str) -> Claim | None:
         contribution_transition(contribution=c, to=S.PROCESSING, action="pipeline_started",
                                 extra={"attempt": analysis.attempts})
         return Claim(contribution_id=str(c.pk), token=token, attempt=analysis.attempts,
-                     original_key=original.key if original else "", original_sha256=c.sha256)
+                     original_key=original.key if original else "", original_sha256=c.sha256,
+                     declared_low_light=declared_low_light(c.categories))
 
     return atomic_write(claim)
 
@@ -237,7 +246,8 @@ def pipeline_finish(*, claim: Claim, result: PhotoResult, stored: dict[str, dict
         a.detections_enhanced = [d.as_dict() for d in result.detections_enhanced]
         a.face = result.face
         a.sharpness = result.sharpness
-        a.verdict_code = result.verdict
+        a.verdict_code = result.route
+        a.findings = result.findings
         a.timings_ms = result.timings_ms
         a.finished_at = now
         a.lease_expires_at = None
@@ -245,7 +255,7 @@ def pipeline_finish(*, claim: Claim, result: PhotoResult, stored: dict[str, dict
         a.error = ""
         a.save(update_fields=["lowlight", "enhanced", "enhancer_id", "enhancer_version", "detector_id",
                               "detector_version", "detections_original", "detections_enhanced", "face", "sharpness",
-                              "verdict_code", "timings_ms", "finished_at", "lease_expires_at", "claim_token", "error"])
+                              "verdict_code", "findings", "timings_ms", "finished_at", "lease_expires_at", "claim_token", "error"])
         for variant, info in stored.items():
             ContributionFile.objects.update_or_create(contribution=c, variant=variant, defaults=info)
         stale = ContributionFile.objects.filter(contribution=c, variant__in=DERIVED_VARIANTS).exclude(
@@ -254,13 +264,19 @@ def pipeline_finish(*, claim: Claim, result: PhotoResult, stored: dict[str, dict
         stale.delete()
         if stale_keys:
             transaction.on_commit(lambda: _delete_unreferenced(stale_keys))
-        extra = {"verdict": result.verdict, "faces": result.faces_found, "enhanced": result.enhanced,
-                 "attempt": claim.attempt}
-        if result.verdict == OK:
+        extra = {"route": result.route, "findings": result.findings, "faces": result.faces_found,
+                 "enhanced": result.enhanced, "attempt": claim.attempt}
+        if result.route == ROUTE_REVIEW:
             contribution_transition(contribution=c, to=S.AWAITING_REVIEW, action="pipeline_passed", extra=extra)
+        elif result.route == ROUTE_AWAIT_CONTRIBUTOR:
+            contribution_transition(contribution=c, to=S.AWAITING_CONTRIBUTOR, action="pipeline_awaiting_contributor",
+                                    extra=extra)
         else:
-            contribution_transition(contribution=c, to=S.REJECTED, action="pipeline_rejected",
-                                    reason_code=result.verdict, message=REASONS[result.verdict], extra=extra)
+            # The message is stored in English for the audit trail; pages show the finding's
+            # translated sentence by its code.
+            code = result.findings[0] if result.findings else "rejected"
+            contribution_transition(contribution=c, to=S.REJECTED, action="pipeline_rejected", reason_code=code,
+                                    message=str(FINDING_MESSAGES.get(code, "")), extra=extra)
         return "done"
 
     return atomic_write(finish)
@@ -317,7 +333,7 @@ def pipeline_process(*, contribution_id: str) -> str:
     written: list[str] = []
     try:
         data = _read_original(claim)
-        result = pipeline_analyse(data)
+        result = pipeline_analyse(data, declared_low_light=claim.declared_low_light)
         stored: dict[str, dict[str, Any]] = {}
         for f in result.files:
             sha = f.sha256
