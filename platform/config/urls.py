@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 api_v1 = [
     path("", include("facecommons.accounts.api_urls")),
@@ -18,7 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include(api_v1)),
     path("", include("facecommons.common.urls")),
     path("", include("facecommons.accounts.urls")),
@@ -29,3 +29,9 @@ urlpatterns = [
     path("", include("facecommons.evaluation.urls")),
     path("", include("facecommons.rewards.urls")),
 ]
+
+# JSON under /api/, the HTML pages elsewhere (facecommons.common.views).
+handler400 = "facecommons.common.views.bad_request"
+handler403 = "facecommons.common.views.permission_denied"
+handler404 = "facecommons.common.views.page_not_found"
+handler500 = "facecommons.common.views.server_error"

@@ -1,15 +1,26 @@
-"""API conventions: every error is ``{"error": {"code", "message", "fields"?}}``."""
+"""API conventions: every error is ``{"error": {"code", "message", "fields"?, "id"?}}``.
+
+One exception path: whatever a view raises ends here. Client mistakes become 4xx in this
+format; anything unexpected is logged with a short id that the 500 reply carries, so an
+operator can find the traceback a caller reports, and the caller never sees a debug page.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger("facecommons.api")
+SERVER_ERROR_MESSAGE = "Something went wrong on our side. Please try again; quote this id if it persists."
 
 
 class ApiError(exceptions.APIException):
@@ -30,7 +41,22 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
     return {}
 
 
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def server_error_body(exc: BaseException | None, *, where: str) -> dict[str, Any]:
+    """Log ``exc`` with a fresh id and return the 500 body that carries it."""
+    error_id = uuid.uuid4().hex[:16]
+    logger.error("unexpected error %s at %s", error_id, where, exc_info=exc)
+    return error_body("server_error", SERVER_ERROR_MESSAGE, id=error_id)
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body("request_too_large", "The request is too large."), status=413)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("bad_request", "The request could not be read."), status=400)
     if isinstance(exc, ApiError):
         body: dict[str, Any] = {"code": exc.error_code, "message": exc.message}
         if exc.fields:
@@ -44,7 +70,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        request = context.get("request")
+        where = f"{request.method} {request.path}" if request is not None else "?"
+        set_rollback()
+        return Response(server_error_body(exc, where=where), status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
         if isinstance(exc.detail, list):

@@ -95,23 +95,32 @@ class TaxonomySerializer(serializers.Serializer):
 
 
 def parse_json_field(value: Any, name: str) -> Any:
-    """Multipart sends JSON objects as strings; JSON bodies send them as objects."""
-    import json
+    """Multipart sends JSON objects as strings; JSON bodies send them as objects.
+
+    Both pass the same size and depth limits as a JSON body (common/parsers.py)."""
+    from rest_framework.exceptions import ParseError
 
     from facecommons.common.api import ApiError
+    from facecommons.common.parsers import json_depth, json_load, max_json_depth
 
-    if value is None or isinstance(value, dict):
+    if value is None:
         return value
-    if isinstance(value, (bytes, bytearray)):
-        value = value.decode("utf-8", "replace")
-    if isinstance(value, str):
+    if isinstance(value, dict):
+        parsed: Any = value
+    elif isinstance(value, (bytes, bytearray, str)):
+        if isinstance(value, (bytes, bytearray)):
+            value = value.decode("utf-8", "replace")
         if not value.strip():
             return None
         try:
-            parsed = json.loads(value)
-        except json.JSONDecodeError as exc:
+            parsed = json_load(value, what=f"'{name}'")
+        except ParseError as exc:
             raise ApiError(f"'{name}' must be a JSON object.", code="invalid",
-                           fields={name: [f"Not valid JSON: {exc.msg}."]}) from exc
-        if isinstance(parsed, dict):
-            return parsed
+                           status_code=exc.status_code, fields={name: [str(exc.detail)]}) from exc
+    else:
+        parsed = None
+    if isinstance(parsed, dict):
+        if json_depth(parsed) > max_json_depth():
+            raise ApiError(f"'{name}' is nested too deeply.", code="invalid", fields={name: ["Nested too deeply."]})
+        return parsed
     raise ApiError(f"'{name}' must be a JSON object.", code="invalid", fields={name: ["Expected a JSON object."]})
