@@ -12,6 +12,6 @@ RUN pip install --upgrade pip wheel "setuptools<81" \
 COPY . .
 RUN useradd --create-home --uid 10001 app && mkdir -p /data && chown -R app /data
 USER app
-RUN DJANGO_SECRET_KEY=build DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
+RUN DJANGO_SECRET_KEY="$(python -c "import secrets; print(secrets.token_urlsafe(50))")" DJANGO_ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "--chdir", "platform", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60"]

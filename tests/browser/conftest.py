@@ -103,6 +103,14 @@ def _watch(page: Any) -> None:
     page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
     page.on("response", lambda r: page.bad_responses.append((r.status, r.url))
             if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
+    # The browser's own audit: anything the CSP refused, or a header it could not parse.
+    page.header_problems = []
+    page.on("console", lambda m: page.header_problems.append(m.text)
+            if any(s in m.text for s in ("Content Security Policy", "Permissions-Policy", "Refused to")) else None)
+
+
+def _assert_no_header_problems(page: Any) -> None:
+    assert not page.header_problems, f"the browser refused or could not parse: {page.header_problems}"
 
 
 @pytest.fixture
@@ -120,6 +128,7 @@ def browser_page(browser: Any, django_db_serialized_rollback: Any, transactional
     _watch(page)
     try:
         yield page
+        _assert_no_header_problems(page)
     finally:
         context.close()
 
@@ -135,6 +144,7 @@ def phone_page(browser: Any, django_db_serialized_rollback: Any, transactional_d
     _watch(page)
     try:
         yield page
+        _assert_no_header_problems(page)
     finally:
         context.close()
 

@@ -14,6 +14,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from tests.common.inline import assert_strict_headers, inline_violations
 from tests.web.authz_matrix import ACTORS, ADMIN_LOGIN, LOGIN, ROWS, Context, Row
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,11 @@ def test_authorization_matrix(row: Row, actor: str, ctx: Context):
         assert response["Location"].startswith("/admin/login/"), where
     else:
         assert response.status_code == expected, f"{where}: got {response.status_code}, expected {expected}"
+    # Every answer, page or API, carries the CSP and the other security headers; no page
+    # holds anything inline that the CSP would refuse.
+    assert_strict_headers(response, where)
+    if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+        assert not inline_violations(response.content.decode()), (where, inline_violations(response.content.decode()))
     if response.status_code == 404 and "/image/" in row.path:
         # No image bytes leak with a refusal.
         assert not response.get("Content-Type", "").startswith("image/"), where
