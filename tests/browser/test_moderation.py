@@ -13,11 +13,11 @@ pytestmark = pytest.mark.browser
 
 
 def _wait_decisions(page, n: int) -> None:
-    page.wait_for_function(f"document.getElementById('review').dataset.decisions === '{n}'")
+    page.wait_for_function(f"() => document.getElementById('review').dataset.decisions === '{n}'")
 
 
 def _current(page) -> str:
-    page.wait_for_function("document.getElementById('review').dataset.state === 'ready'")
+    page.wait_for_function("() => document.getElementById('review').dataset.state === 'ready'")
     return page.get_attribute("#review", "data-current")
 
 
@@ -37,7 +37,7 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     login(page, live_server, mod1, next_url="/moderation/")
     page.goto(f"{live_server.url}/moderation/")
     assert _current(page) == str(first.pk)
-    page.wait_for_function("document.getElementById('img-original').complete && "
+    page.wait_for_function("() => document.getElementById('img-original').complete && "
                            "document.getElementById('img-original').naturalWidth > 0")
     # The detector's box and five landmarks over the photo; the flag with its photo.
     assert page.locator("#overlay-original rect").count() == 1
@@ -50,7 +50,7 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     page.keyboard.press("?")
     assert not page.is_visible("#help-panel")
     # Both photos are leased and buffered before the first decision.
-    page.wait_for_function("document.getElementById('review').dataset.buffered === '2'")
+    page.wait_for_function("() => document.getElementById('review').dataset.buffered === '2'")
     page.keyboard.press("a")
     # The next photo (already leased and preloaded) is on screen at once.
     assert page.get_attribute("#review", "data-current") == str(second.pk)
@@ -59,7 +59,7 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     assert page.is_visible("#reject-panel")
     page.keyboard.press("4")  # poor quality
     _wait_decisions(page, 2)
-    page.wait_for_function("document.getElementById('review').dataset.state === 'empty'")
+    page.wait_for_function("() => document.getElementById('review').dataset.state === 'empty'")
     # The empty queue shows only its message: no leftover photo, panels or action bar.
     assert page.is_visible("#review-empty")
     assert not page.is_visible("#review-item") and not page.is_visible("#review-actions")
@@ -69,7 +69,7 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     login(page, live_server, mod2, next_url="/moderation/")
     page.goto(f"{live_server.url}/moderation/")
     assert _current(page) == str(first.pk)
-    page.wait_for_function("document.getElementById('review').dataset.buffered === '2'")
+    page.wait_for_function("() => document.getElementById('review').dataset.buffered === '2'")
     page.keyboard.press("a")
     _wait_decisions(page, 1)
     assert page.get_attribute("#review", "data-current") == str(second.pk)
@@ -103,7 +103,7 @@ def test_review_screen_fits_a_tablet(browser, django_db_serialized_rollback, tra
         login(page, live_server, mod, next_url="/moderation/")
         page.goto(f"{live_server.url}/moderation/")
         _current(page)
-        page.wait_for_function("document.getElementById('img-original').naturalWidth > 0")
+        page.wait_for_function("() => document.getElementById('img-original').naturalWidth > 0")
         img = page.locator("#img-original").bounding_box()
         assert img["x"] >= 0 and img["x"] + img["width"] <= 768
         assert page.evaluate("document.documentElement.scrollWidth") <= 768
@@ -127,16 +127,16 @@ def test_fast_decisions_never_show_a_decided_photo_again(browser_page, live_serv
     shown: list[str] = []
     # Generous waits: on SQLite every write waits for the one write lock (busy timeout 30 s).
     for _ in range(len(ids) + 2):
-        page.wait_for_function("['ready', 'empty'].includes(document.getElementById('review').dataset.state)",
+        page.wait_for_function("() => ['ready', 'empty'].includes(document.getElementById('review').dataset.state)",
                                timeout=45_000)
         if page.get_attribute("#review", "data-state") == "empty":
             break
         current = page.get_attribute("#review", "data-current")
         shown.append(current)
         page.keyboard.press("a")  # at once, without waiting for the buffer or the decision
-        page.wait_for_function(f"document.getElementById('review').dataset.current !== '{current}'")
-    page.wait_for_function(f"document.getElementById('review').dataset.decisions === '{len(ids)}'", timeout=45_000)
-    page.wait_for_function("document.getElementById('review').dataset.state === 'empty'", timeout=45_000)
+        page.wait_for_function(f"() => document.getElementById('review').dataset.current !== '{current}'")
+    page.wait_for_function(f"() => document.getElementById('review').dataset.decisions === '{len(ids)}'", timeout=45_000)
+    page.wait_for_function("() => document.getElementById('review').dataset.state === 'empty'", timeout=45_000)
     assert len(shown) == len(set(shown)) == len(ids) and set(shown) == ids, shown
     assert page.is_visible("#review-empty")
     assert not page.js_errors, page.js_errors

@@ -4,7 +4,9 @@ download. Groups that are insufficient or under the small-count limit are not dr
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from typing import Any
 
 import matplotlib
@@ -171,8 +173,34 @@ def render(run: EvaluationRun, model_id: str, chart: str, fmt: str = "svg") -> b
     return _out(fig, fmt, salt)
 
 
+_STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>\s*\*\s*\{([^}]*)\}\s*</style>", re.S)
+
+
+def _attributes(declarations: str) -> str:
+    """``a: b; c: d`` as ``a="b" c="d"`` (matplotlib writes only SVG presentation properties)."""
+    out = []
+    for decl in declarations.split(";"):
+        name, sep, value = decl.partition(":")
+        if sep and re.fullmatch(r"[a-z-]+", name.strip()):
+            out.append(f'{name.strip()}="{html.escape(value.strip(), quote=True)}"')
+    return " ".join(out)
+
+
 def svg_for_inline(data: bytes) -> str:
-    """The SVG element without its XML prologue and doctype, for embedding in the page."""
+    """The SVG element without its XML prologue and doctype, for embedding in the page.
+
+    The page's Content-Security-Policy refuses inline style, so matplotlib's ``style=""``
+    attributes become the equivalent presentation attributes and its one ``<style>`` rule
+    (defaults for every element) moves onto the root, from where SVG properties inherit.
+    """
     text = data.decode("utf-8")
     start = text.find("<svg")
-    return text[start:] if start >= 0 else text
+    text = text[start:] if start >= 0 else text
+    defaults = ""
+    rule = _STYLE_ELEMENT.search(text)
+    if rule:
+        defaults = " " + _attributes(rule.group(1))
+        text = text[:rule.start()] + text[rule.end():]
+    text = _STYLE_ATTR.sub(lambda m: " " + _attributes(m.group(1)), text)
+    return text.replace("<svg", "<svg" + defaults, 1) if defaults else text
