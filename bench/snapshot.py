@@ -1,6 +1,6 @@
 """Snapshot build benchmark: throughput against `tar`, peak memory vs N, incremental rebuild.
 
-    .venv/bin/python bench/snapshot.py [--photos 10000] [--small 1000] [--keep]
+    .venv/bin/python bench/snapshot.py [--photos 10000] [--small 1000] [--keep] [--copy]
 
 For each size (``--small`` and ``--photos``) a fresh subprocess sets up a scratch SQLite
 database and private storage (Django's test settings, a temporary folder), generates N
@@ -8,13 +8,17 @@ approved photos of realistic size (JPEGs of 50-150 KB, each unique; two aligned 
 photo as the pipeline leaves them; ~3 photos per person, varied categories), then:
 
 1. ``tar -cf`` of the same image files (originals and crops), timed: the baseline;
-2. the first snapshot build (``releases.build.snapshot_build``, the Celery task's body), timed,
-   with the peak resident memory during the build (Linux: VmHWM reset through
-   /proc/self/clear_refs just before, read just after; minus the RSS before the build);
+2. the first snapshot build from an empty store (``releases.build.snapshot_build``, the Celery
+   task's body), timed, with the peak resident memory during the build (Linux: VmHWM reset
+   through /proc/self/clear_refs just before, read just after; minus the RSS before the build);
 3. 1 % new photos, then a second snapshot build, timed.
 
+Each size runs twice: with the store's default hard links (``link``: the photos' storage and the
+store share a file system, no byte moves) and with ``RELEASES_BLOB_LINK=false`` (``copy``: every
+new file copied and its SHA-256 checked, as on object storage or another file system).
+
 Throughput is image bytes per second (the same bytes for both). Targets: build >= 0.5x tar,
-peak memory not growing with N, second build >= 5x faster than the first.
+peak memory not growing with N, second build <= 5 % of the first.
 """
 
 from __future__ import annotations
@@ -179,9 +183,10 @@ def _build(admin) -> tuple[float, int, int, object]:  # type: ignore[no-untyped-
     return elapsed, before, peak, result
 
 
-def worker(n: int, keep: bool) -> dict:
+def worker(n: int, keep: bool, mode: str) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="fc-bench-snapshot-"))
     os.environ["TEST_VAR_DIR"] = str(scratch)
+    os.environ["RELEASES_BLOB_LINK"] = "true" if mode == "link" else "false"
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
     for p in (ROOT / "platform", ROOT):
         sys.path.insert(0, str(p))
@@ -226,12 +231,13 @@ def worker(n: int, keep: bool) -> dict:
     _generate(extra, n, rng, media, bases, crops)
     second_s, _, peak2, s2 = _build(admin)
     result = {
-        "photos": n, "image_mb": image_bytes / 1e6, "generate_s": gen_s,
+        "photos": n, "mode": mode, "stored_mb": s1.counts["stored_bytes"] / 1e6,
+        "second_stored_mb": s2.counts["stored_bytes"] / 1e6, "image_mb": image_bytes / 1e6, "generate_s": gen_s,
         "tar_s": tar_s, "tar_mb_s": image_bytes / 1e6 / tar_s, "tar_size": tar_size,
         "build_s": first_s, "build_mb_s": image_bytes / 1e6 / first_s, "archive_size": s1.archive_size,
         "rss_before_mb": rss_before / 1024, "peak_rss_mb": peak / 1024, "peak_delta_mb": (peak - rss_before) / 1024,
         "second_photos": n + extra, "second_s": second_s, "second_peak_rss_mb": peak2 / 1024,
-        "speedup_second": first_s / second_s, "added": s2.counts.get("added_photos"),
+        "second_share": second_s / first_s, "added": s2.counts.get("added_photos"),
     }
     connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     if not keep:
@@ -247,26 +253,29 @@ def main() -> None:
     ap.add_argument("--small", type=int, default=1_000)
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--mode", default="link", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print("RESULT " + json.dumps(worker(args.worker, args.keep)))
+        print("RESULT " + json.dumps(worker(args.worker, args.keep, args.mode)))
         return
     results = []
     for n in (args.small, args.photos):
-        cmd = [sys.executable, __file__, "--worker", str(n)] + (["--keep"] if args.keep else [])
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
-        line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
-        r = json.loads(line[7:])
-        results.append(r)
-        print(f"N={n}: generated {r['image_mb']:.0f} MB in {r['generate_s']:.1f} s", flush=True)
+        for mode in ("link", "copy"):
+            cmd = [sys.executable, __file__, "--worker", str(n), "--mode", mode] + (["--keep"] if args.keep else [])
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
+            line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
+            r = json.loads(line[7:])
+            results.append(r)
+            print(f"N={n} ({mode}): generated {r['image_mb']:.0f} MB in {r['generate_s']:.1f} s", flush=True)
     print()
-    print("| photos | image MB | tar -cf s | tar MB/s | build s | build MB/s | build/tar | "
-          "RSS before MB | peak RSS in build MB | 2nd build (+1%) s | 1st/2nd |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| photos | store | image MB | tar -cf s | tar MB/s | 1st build s | build MB/s | build/tar | stored MB | "
+          "RSS before MB | peak RSS in build MB | 2nd build (+1%) s | stored MB | 2nd/1st |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['photos']} | {r['image_mb']:.0f} | {r['tar_s']:.2f} | {r['tar_mb_s']:.0f} | {r['build_s']:.2f} | "
-              f"{r['build_mb_s']:.0f} | {r['build_mb_s'] / r['tar_mb_s']:.2f} | {r['rss_before_mb']:.0f} | "
-              f"{r['peak_rss_mb']:.0f} | {r['second_s']:.2f} | {r['speedup_second']:.2f} |")
+        print(f"| {r['photos']} | {r['mode']} | {r['image_mb']:.0f} | {r['tar_s']:.2f} | {r['tar_mb_s']:.0f} | "
+              f"{r['build_s']:.2f} | {r['build_mb_s']:.0f} | {r['build_mb_s'] / r['tar_mb_s']:.2f} | "
+              f"{r['stored_mb']:.0f} | {r['rss_before_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['second_s']:.2f} | "
+              f"{r['second_stored_mb']:.1f} | {100 * r['second_share']:.0f} % |")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,16 @@ def add_face(contribution: Any, seed: int) -> None:
                                         width=size, height=size, byte_size=len(data))
 
 
+@pytest.fixture(autouse=True)
+def empty_blob_store():
+    """Each test starts with an empty snapshot store (the database rolls back; files do not)."""
+    import shutil
+
+    from django.conf import settings
+
+    shutil.rmtree(Path(settings.MEDIA_ROOT) / "releases", ignore_errors=True)
+
+
 @pytest.fixture
 def make_dataset(make_user):
     """make_dataset(people=12, start=0) -> {user: [contributions]} of approved photos with varied
@@ -107,11 +117,20 @@ def build(release_admin):
     return _build
 
 
-def extract(snapshot: Any, dest: Path) -> Path:
-    """Extract the archive from storage; returns the snapshot's root folder."""
-    from facecommons.common.storage import private_storage
+def archive_bytes(snapshot: Any) -> bytes:
+    """The whole archive as the download streams it (from the stored files)."""
+    from facecommons.releases import contents
+    from facecommons.releases.archive import tarstream
+    from facecommons.releases.archive.store import BlobStore
 
-    with private_storage().open(snapshot.archive_key, "rb") as fh, tarfile.open(fileobj=fh, mode="r|") as tar:
+    store = BlobStore()
+    return b"".join(tarstream.stream(contents.served_entries(snapshot), lambda e: store.open(e.sha256),
+                                     mtime=int(snapshot.cutoff_at.timestamp())))
+
+
+def extract(snapshot: Any, dest: Path) -> Path:
+    """Extract the streamed archive; returns the snapshot's root folder."""
+    with tarfile.open(fileobj=io.BytesIO(archive_bytes(snapshot)), mode="r|") as tar:
         tar.extractall(dest, filter="data")
     return dest / "facecommons"
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from rest_framework.test import APIClient
+
+from tests.releases.conftest import archive_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -34,19 +34,27 @@ def test_full_and_resumed_download_give_identical_bytes(snapshot, personal_token
     full = c.get(url)
     assert full.status_code == 200
     assert full["Accept-Ranges"] == "bytes"
-    assert full["ETag"] == f'"{snapshot.archive_sha256}"'
+    etag = f'"{snapshot.manifest_sha256}.0"'
+    assert full["ETag"] == etag
     whole = _body(full)
     assert len(whole) == snapshot.archive_size
-    assert hashlib.sha256(whole).hexdigest() == snapshot.archive_sha256
+    # Streamed from the stored files, it is the archive the store describes, byte for byte.
+    assert whole == archive_bytes(snapshot)
     # A download broken after `cut` bytes resumes from there (curl -C -).
     cut = snapshot.archive_size // 3
     first = c.get(url, HTTP_RANGE=f"bytes=0-{cut - 1}")
     assert first.status_code == 206
     assert first["Content-Range"] == f"bytes 0-{cut - 1}/{snapshot.archive_size}"
-    rest = c.get(url, HTTP_RANGE=f"bytes={cut}-", HTTP_IF_RANGE=f'"{snapshot.archive_sha256}"')
+    rest = c.get(url, HTTP_RANGE=f"bytes={cut}-", HTTP_IF_RANGE=etag)
     assert rest.status_code == 206
     assert rest["Content-Range"] == f"bytes {cut}-{snapshot.archive_size - 1}/{snapshot.archive_size}"
     assert _body(first) + _body(rest) == whole
+    # Every cut, also inside a header or a member's padding, joins up.
+    for a in (1, 511, 512, 513, 1500, snapshot.archive_size - 1030):
+        part = c.get(url, HTTP_RANGE=f"bytes={a}-{a + 700}")
+        assert _body(part) == whole[a:a + 701], a
+    # A client whose partial copy is of other bytes (If-Range mismatch) gets everything.
+    assert c.get(url, HTTP_RANGE="bytes=10-", HTTP_IF_RANGE='"other"').status_code == 200
     suffix = c.get(url, HTTP_RANGE="bytes=-100")
     assert suffix.status_code == 206 and _body(suffix) == whole[-100:]
     bad = c.get(url, HTTP_RANGE=f"bytes={snapshot.archive_size}-")
@@ -54,8 +62,10 @@ def test_full_and_resumed_download_give_identical_bytes(snapshot, personal_token
     assert bad["Content-Range"] == f"bytes */{snapshot.archive_size}"
     # Every request is logged: who, what, range, bytes, address.
     logs = list(Download.objects.filter(snapshot=snapshot).order_by("id"))
-    assert [d.status_code for d in logs] == [200, 206, 206, 206, 416]
-    assert [d.bytes_sent for d in logs] == [snapshot.archive_size, cut, snapshot.archive_size - cut, 100, 0]
+    assert [d.status_code for d in logs] == [200, 206, 206, *[206] * 6, 200, 206, 416]
+    assert [d.bytes_sent for d in logs][:3] == [snapshot.archive_size, cut, snapshot.archive_size - cut]
+    assert [d.bytes_sent for d in logs][-2:] == [100, 0]
+    assert all(d.kind == "archive" for d in logs)
     assert all(d.user_id == researcher.pk and d.address == "127.0.0.1" for d in logs)
     assert logs[1].range_header == f"bytes=0-{cut - 1}"
     assert logs[0].token is not None and logs[0].token.name == "laptop"
@@ -108,7 +118,7 @@ def test_personal_and_drf_tokens_coexist(snapshot, researcher, personal_token, c
     c = APIClient()
     c.credentials(HTTP_AUTHORIZATION=f"Token {personal_token}")
     assert c.get(url).status_code == 200
-    assert _bearer(personal_token).get(url).json()["archive_sha256"] == snapshot.archive_sha256
+    assert _bearer(personal_token).get(url).json()["manifest_sha256"] == snapshot.manifest_sha256
     # The 40-hex DRF token of /api/v1/auth/token/ still works, here and on other apps' APIs,
     # including the download itself (its log row then names no personal token).
     drf = client_for(researcher)
@@ -134,13 +144,18 @@ def test_snapshot_list_and_detail(snapshot, researcher, personal_token, api_clie
     assert api_client.get("/api/v1/snapshots/").status_code in (401, 403)
 
 
-def test_x_accel_and_storage_redirect(snapshot, personal_token, settings):
+def test_x_accel_and_storage_redirect_for_single_files(snapshot, personal_token, settings):
+    from facecommons.releases.archive.store import blob_key
     from facecommons.releases.models import Download
 
-    url = f"/api/v1/snapshots/{snapshot.version}/download/"
+    sha, _ = snapshot.documents["metadata.parquet"]
+    url = f"/api/v1/snapshots/{snapshot.version}/files/metadata.parquet"
     settings.SENDFILE_X_ACCEL = "/protected/"
     resp = _bearer(personal_token).get(url, HTTP_RANGE="bytes=0-99")
-    assert resp["X-Accel-Redirect"] == f"/protected/{snapshot.archive_key}"
+    assert resp["X-Accel-Redirect"] == f"/protected/{blob_key(sha)}"
     assert resp.content == b""
     log = Download.objects.latest("id")
-    assert log.served_by == "x-accel" and log.bytes_requested == 100
+    assert log.served_by == "x-accel" and log.bytes_requested == 100 and log.kind == "file"
+    # The whole archive is assembled by Django, so it is streamed whatever the setting.
+    whole = _bearer(personal_token).get(f"/api/v1/snapshots/{snapshot.version}/download/", HTTP_RANGE="bytes=0-99")
+    assert whole.status_code == 206 and "X-Accel-Redirect" not in whole

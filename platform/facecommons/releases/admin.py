@@ -9,8 +9,10 @@ from facecommons.releases import services
 from facecommons.releases.models import (
     AgreementAcceptance,
     ApplicationStatus,
+    Blob,
     DataUseAgreement,
     Download,
+    RemovalAcknowledgement,
     ResearcherApplication,
     ResearcherNotice,
     ResearcherToken,
@@ -109,7 +111,8 @@ class SubjectAdmin(ReadOnlyAdmin):
 
 @admin.register(Snapshot)
 class SnapshotAdmin(ReadOnlyAdmin):
-    list_display = ("version", "status", "cutoff_at", "published_at", "archive_size", "withdrawals_count", "purge_of")
+    list_display = ("version", "status", "cutoff_at", "published_at", "manifest_files", "archive_size", "withdrawals_count",
+                    "purge_of")
     list_filter = ("status",)
     actions = ["purged_rebuild", "build_now"]
 
@@ -149,9 +152,9 @@ class WithdrawalAdmin(ReadOnlyAdmin):
 
 @admin.register(Download)
 class DownloadAdmin(ReadOnlyAdmin):
-    list_display = ("started_at", "user_label", "snapshot", "address", "range_header", "status_code",
+    list_display = ("started_at", "user_label", "snapshot", "kind", "detail", "address", "range_header", "status_code",
                     "bytes_requested", "bytes_sent", "served_by")
-    list_filter = ("snapshot", "status_code", "served_by")
+    list_filter = ("snapshot", "kind", "status_code", "served_by")
     search_fields = ("user_label", "address")
     date_hierarchy = "started_at"
 
@@ -159,3 +162,31 @@ class DownloadAdmin(ReadOnlyAdmin):
 @admin.register(ResearcherNotice)
 class ResearcherNoticeAdmin(ReadOnlyAdmin):
     list_display = ("user", "snapshot", "created_at", "read_at")
+
+
+@admin.register(Blob)
+class BlobAdmin(ReadOnlyAdmin):
+    list_display = ("sha256", "size", "contribution_id", "created_at", "withdrawn_at")
+    search_fields = ("sha256",)
+
+
+class AckState(admin.SimpleListFilter):
+    title = "acknowledged"
+    parameter_name = "acknowledged"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Pending"), ("yes", "Acknowledged")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(acknowledged_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(RemovalAcknowledgement)
+class RemovalAcknowledgementAdmin(ReadOnlyAdmin):
+    """Who still holds withdrawn files: researchers who have not acknowledged a removal manifest."""
+
+    list_display = ("user", "snapshot", "withdrawals", "created_at", "acknowledged_at", "reminders", "reminded_at")
+    list_filter = (AckState, "snapshot")
+    search_fields = ("user__email",)

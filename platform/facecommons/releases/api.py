@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
@@ -16,6 +17,7 @@ from rest_framework.views import APIView
 from facecommons.accounts.roles import is_admin
 from facecommons.common.api import ApiError
 from facecommons.releases import selectors, services
+from facecommons.releases.api_contents import serve_subset, snapshot_for
 from facecommons.releases.auth import PersonalTokenAuthentication
 from facecommons.releases.download import serve_snapshot
 from facecommons.releases.models import ResearcherApplication, Snapshot, SnapshotStatus
@@ -26,6 +28,7 @@ from facecommons.releases.serializers import (
     SnapshotCreateSerializer,
     SnapshotSerializer,
 )
+from facecommons.releases.withdrawals import withdrawn_csv
 
 AUTH = [PersonalTokenAuthentication, TokenAuthentication, SessionAuthentication]
 
@@ -44,8 +47,7 @@ class ReleasesView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
 
-def _snapshot(request: Request, version: str) -> Snapshot:
-    return get_object_or_404(selectors.snapshots_visible(request.user), version=version)
+_snapshot = snapshot_for
 
 
 class SnapshotListView(ReleasesView):
@@ -87,13 +89,15 @@ class SnapshotDownloadView(ReleasesView):
                               403: OpenApiResponse(description="not an approved researcher / agreement"),
                               416: OpenApiResponse(description="range not satisfiable")},
                    summary="Download the archive (approved researchers with the current agreement)")
-    def get(self, request: Request, version: str) -> HttpResponse:
+    def get(self, request: Request, version: str) -> HttpResponseBase:
         snap = _snapshot(request, version)
         ok, why = services.researcher_can_download(request.user)
         if not ok:
             raise ApiError(why, code="not_allowed", status_code=403)
         if snap.status != SnapshotStatus.PUBLISHED:
             raise ApiError("This snapshot is not published.", code="not_published", status_code=409)
+        if snap.manifest_sha256 and request.query_params:
+            return serve_subset(request, snap)  # filters: a subset
         return serve_snapshot(request._request, snap, user=request.user, token=request.auth)
 
 
@@ -104,7 +108,7 @@ class SnapshotWithdrawnView(ReleasesView):
         snap = _snapshot(request, version)
         if not (services.researcher_is_approved(request.user) or is_admin(request.user)):
             raise ApiError("Only approved researchers see withdrawal lists.", code="not_allowed", status_code=403)
-        resp = HttpResponse(services.withdrawn_csv(snap), content_type="text/csv; charset=utf-8")
+        resp = HttpResponse(withdrawn_csv(snap), content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = f'attachment; filename="withdrawn-{snap.version}.csv"'
         return resp
 

@@ -1,26 +1,33 @@
-"""Serving a snapshot archive: HTTP Range, ETag, and a log row per request.
+"""Serving snapshot bytes of every kind, with HTTP Range, ETag, and a log row per request.
 
-In development Django streams the file from storage. In production set either
-``SENDFILE_X_ACCEL`` (a URL prefix that nginx maps with ``internal;`` to the storage folder:
-Django checks permission and logs, nginx sends the bytes and handles Range) or
-``RELEASES_STORAGE_REDIRECT`` (S3: answer 302 to a short-lived presigned URL; the object store
-handles Range). Either way the request is logged with the range asked for.
+The whole archive, metadata-only archives and filtered subsets are tars streamed from the stored
+files (``archive.tarstream``): nothing is duplicated on disk, and the layout is a pure function
+of the listed files, so a Range request seeks straight to its member. Single files are blobs.
+
+In production a single stored file (a blob, or a pre-manifest archive) can be handed to the web
+server (``SENDFILE_X_ACCEL``: nginx maps the prefix with ``internal;`` to the storage folder) or to
+the object store (``RELEASES_STORAGE_REDIRECT``: 302 to a short-lived presigned URL). Either way
+the request is logged with the range asked for.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.utils.http import quote_etag
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage
-from facecommons.releases.models import Download, ResearcherToken, Snapshot
+from facecommons.releases.archive import tarstream
+from facecommons.releases.archive.manifest import Entry
+from facecommons.releases.archive.store import BlobStore, blob_key
+from facecommons.releases.models import Download, DownloadKind, ResearcherToken, Snapshot
 
 CHUNK = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -65,69 +72,141 @@ def client_address(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _stream(key: str, first: int, length: int, log_id: int) -> Iterator[bytes]:
+def download_log(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any, kind: str, detail: str = "",
+                 range_header: str = "", status: int = 200, length: int = 0, served_by: str = "django") -> Download:
+    """The log row and audit event every download writes, whatever its kind."""
+    log = Download.objects.create(user=user, user_label=getattr(user, "email", ""), snapshot=snap,
+                                  token=token if isinstance(token, ResearcherToken) else None,
+                                  address=client_address(request), range_header=range_header[:100], kind=kind,
+                                  detail=detail[:300], status_code=status, bytes_requested=length,
+                                  served_by=served_by)
+    audit_record(actor=user, action="snapshot_downloaded", obj=snap,
+                 after={"download": log.pk, "kind": kind, "detail": detail[:300], "range": range_header[:100],
+                        "bytes": length})
+    return log
+
+
+def _counted(chunks: Iterable[bytes], log_id: int) -> Iterator[bytes]:
     sent = 0
     try:
-        with private_storage().open(key, "rb") as fh:
-            fh.seek(first)
-            while sent < length:
-                block = fh.read(min(CHUNK, length - sent))
-                if not block:
-                    break
-                sent += len(block)
-                yield block
+        for block in chunks:
+            sent += len(block)
+            yield block
     finally:
         # Bytes actually handed to the server, also when the client went away mid-way.
         Download.objects.filter(pk=log_id).update(bytes_sent=sent, finished_at=timezone.now())
 
 
-def serve_snapshot(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any = None) -> HttpResponse:
-    size = snap.archive_size
-    etag = quote_etag(snap.archive_sha256)
+def _read_range(open_file: Callable[[], IO[bytes]], first: int, length: int) -> Iterator[bytes]:
+    with open_file() as fh:
+        fh.seek(first)
+        left = length
+        while left > 0:
+            block = fh.read(min(CHUNK, left))
+            if not block:
+                break
+            left -= len(block)
+            yield block
+
+
+def serve_ranged(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any, kind: str, detail: str, size: int,
+                 etag: str, content_type: str, filename: str,
+                 body: Callable[[int, int], Iterable[bytes]], storage_key: str = "") -> HttpResponseBase:
+    """Answer with ``body(first, last)`` (inclusive), honouring Range and If-Range, logged.
+
+    ``storage_key``: the bytes are one stored file, which the web server or object store may send.
+    """
+    tag = quote_etag(etag)
     range_header = request.META.get("HTTP_RANGE", "")
-    # If-Range: resume only if the client's copy is of this very archive (it always is: immutable).
     if_range = request.META.get("HTTP_IF_RANGE", "")
-    if if_range and if_range.strip() not in (etag, snap.archive_sha256):
-        range_header = ""
-    log = Download.objects.create(user=user, user_label=getattr(user, "email", ""), snapshot=snap,
-                                  token=token if isinstance(token, ResearcherToken) else None,
-                                  address=client_address(request), range_header=range_header[:100])
+    if if_range and if_range.strip() not in (tag, etag):
+        range_header = ""  # the client's partial copy is of other bytes: send everything
     try:
         rng = parse_range(range_header, size)
     except RangeNotSatisfiable:
-        Download.objects.filter(pk=log.pk).update(status_code=416, finished_at=timezone.now())
-        resp = HttpResponse(status=416)
-        resp["Content-Range"] = f"bytes */{size}"
-        resp["Accept-Ranges"] = "bytes"
-        return resp
+        download_log(request, snap, user=user, token=token, kind=kind, detail=detail, range_header=range_header,
+                     status=416)
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        refused["Accept-Ranges"] = "bytes"
+        return refused
     first, last = rng if rng else (0, size - 1)
     length = max(0, last - first + 1)
     status = 206 if rng else 200
-    audit_record(actor=user, action="snapshot_downloaded", obj=snap,
-                 after={"download": log.pk, "range": range_header[:100], "bytes": length})
-
     accel = setting("SENDFILE_X_ACCEL", "")
-    if accel:
-        Download.objects.filter(pk=log.pk).update(status_code=status, bytes_requested=length, served_by="x-accel")
-        resp = HttpResponse(status=200)
-        resp["X-Accel-Redirect"] = accel.rstrip("/") + "/" + snap.archive_key
-        resp["Content-Type"] = "application/x-tar"
-        resp["Content-Disposition"] = f'attachment; filename="{snap.archive_name}"'
-        resp["ETag"] = etag
-        resp["Accept-Ranges"] = "bytes"
-        return resp
-    if setting("RELEASES_STORAGE_REDIRECT", False):
-        Download.objects.filter(pk=log.pk).update(status_code=302, bytes_requested=length, served_by="storage-url")
-        return HttpResponseRedirect(private_storage().url(snap.archive_key))
-
-    Download.objects.filter(pk=log.pk).update(status_code=status, bytes_requested=length)
-    resp = StreamingHttpResponse(_stream(snap.archive_key, first, length, log.pk), status=status,  # type: ignore[assignment]
-                                 content_type="application/x-tar")
+    if storage_key and accel:
+        download_log(request, snap, user=user, token=token, kind=kind, detail=detail, range_header=range_header,
+                     status=status, length=length, served_by="x-accel")
+        accel_resp = HttpResponse(status=200)
+        accel_resp["X-Accel-Redirect"] = accel.rstrip("/") + "/" + storage_key
+        accel_resp["Content-Type"] = content_type
+        accel_resp["Content-Disposition"] = f'attachment; filename="{filename}"'
+        accel_resp["ETag"] = tag
+        accel_resp["Accept-Ranges"] = "bytes"
+        return accel_resp
+    if storage_key and setting("RELEASES_STORAGE_REDIRECT", False):
+        download_log(request, snap, user=user, token=token, kind=kind, detail=detail, range_header=range_header,
+                     status=302, length=length, served_by="storage-url")
+        return HttpResponseRedirect(private_storage().url(storage_key))
+    log = download_log(request, snap, user=user, token=token, kind=kind, detail=detail, range_header=range_header,
+                       status=status, length=length)
+    chunks = body(first, last) if length else iter(())
+    resp = StreamingHttpResponse(_counted(chunks, log.pk), status=status, content_type=content_type)
     resp["Content-Length"] = str(length)
     resp["Accept-Ranges"] = "bytes"
-    resp["ETag"] = etag
-    resp["Content-Disposition"] = f'attachment; filename="{snap.archive_name}"'
+    resp["ETag"] = tag
+    resp["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp["Cache-Control"] = "private, no-transform"
     if rng:
         resp["Content-Range"] = f"bytes {first}-{last}/{size}"
     return resp
+
+
+# --- what is served -------------------------------------------------------------------------------
+
+def serve_tar(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any, kind: str, detail: str,
+              entries: Callable[[], Iterable[Entry]], etag: str, filename: str,
+              extra: dict[str, Callable[[], IO[bytes]]] | None = None) -> HttpResponseBase:
+    """A tar of ``entries`` (sorted by path) streamed from the store; ``extra`` opens files that
+    are not blobs (a subset's filtered metadata), by path."""
+    store = BlobStore()
+    extra = extra or {}
+    mtime = int(snap.cutoff_at.timestamp())
+
+    def open_file(e: Entry) -> IO[bytes]:
+        return extra[e.path]() if e.path in extra else store.open(e.sha256)
+
+    size = tarstream.archive_size(entries())
+    return serve_ranged(request, snap, user=user, token=token, kind=kind, detail=detail, size=size, etag=etag,
+                        content_type="application/x-tar", filename=filename,
+                        body=lambda a, b: tarstream.stream(entries(), open_file, mtime=mtime, first=a, last=b))
+
+
+def serve_blob(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any, entry: Entry) -> HttpResponseBase:
+    store = BlobStore()
+    name = entry.path.rsplit("/", 1)[-1]
+    ctype = "image/jpeg" if name.endswith(".jpg") else "application/octet-stream"
+    return serve_ranged(request, snap, user=user, token=token, kind=DownloadKind.FILE, detail=entry.path,
+                        size=entry.size, etag=entry.sha256, content_type=ctype, filename=name,
+                        storage_key=blob_key(entry.sha256),
+                        body=lambda a, b: _read_range(lambda: store.open(entry.sha256), a, b - a + 1))
+
+
+def serve_legacy_archive(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any) -> HttpResponseBase:
+    """A snapshot built before manifests: its stored tar."""
+    storage = private_storage()
+    return serve_ranged(request, snap, user=user, token=token, kind=DownloadKind.ARCHIVE, detail="",
+                        size=snap.archive_size, etag=snap.archive_sha256, content_type="application/x-tar",
+                        filename=snap.archive_name, storage_key=snap.archive_key,
+                        body=lambda a, b: _read_range(lambda: storage.open(snap.archive_key, "rb"), a, b - a + 1))
+
+
+def serve_snapshot(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any = None) -> HttpResponseBase:
+    """The whole archive: streamed from the stored files, less what was withdrawn since."""
+    if not snap.manifest_sha256:
+        return serve_legacy_archive(request, snap, user=user, token=token)
+    from facecommons.releases import contents
+
+    return serve_tar(request, snap, user=user, token=token, kind=DownloadKind.ARCHIVE, detail="",
+                     entries=lambda: contents.served_entries(snap),
+                     etag=f"{snap.manifest_sha256}.{snap.withdrawals_count}", filename=snap.archive_name)

@@ -147,13 +147,16 @@ class Snapshot(models.Model):
     # The immutable archive.
     archive_key = models.CharField(max_length=255, blank=True)
     archive_size = models.BigIntegerField(default=0)
-    archive_sha256 = models.CharField(max_length=64, blank=True)
+    archive_sha256 = models.CharField(max_length=64, blank=True,
+                                      help_text="Only for snapshots built before manifests (a stored tar).")
     counts = models.JSONField(default=dict, blank=True)
-    # The image section of the archive (everything before the metadata files) and the SHA-256
-    # state after it: the next snapshot, when it keeps every photo of this one, copies those
-    # bytes as they are and resumes hashing from this state instead of reading them again.
-    prefix_size = models.BigIntegerField(default=0, editable=False)
-    prefix_hash_state = models.BinaryField(default=b"", blank=True, editable=False)
+    # The immutable manifest: one line per file (sha256, size, path), sorted by path, stored as a
+    # blob; its SHA-256 names the version's content. The files themselves are blobs, stored once.
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+    manifest_files = models.PositiveIntegerField(default=0)
+    manifest_bytes = models.BigIntegerField(default=0, help_text="the total size of the files it lists")
+    # path -> [sha256, size] of the documents (metadata files, datasheet, croissant...).
+    documents = models.JSONField(default=dict, blank=True)
     # Withdrawals recorded after publication (the only thing that changes beside the archive).
     withdrawals_count = models.PositiveIntegerField(default=0)
     withdrawn_updated_at = models.DateTimeField(null=True, blank=True)
@@ -161,6 +164,13 @@ class Snapshot(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         get_latest_by = "created_at"
+        constraints = [
+            # One build at a time, enforced by the database (two requests racing both pass a read).
+            models.UniqueConstraint(
+                models.Case(models.When(status__in=["pending", "building"], then=models.Value(True)),
+                            default=None, output_field=models.BooleanField()),
+                name="one_active_snapshot_build"),
+        ]
 
     def __str__(self) -> str:
         return f"snapshot {self.version} ({self.status})"
@@ -193,6 +203,8 @@ class SnapshotEntry(models.Model):
     file_name = models.CharField(max_length=120, help_text="path of the image inside the snapshot")
     extra_files = models.JSONField(default=list, blank=True, help_text="the face crops' paths inside the snapshot")
     byte_size = models.BigIntegerField(default=0)
+    # What subsets filter on: effective categories, low_light, enhanced, detector_missed.
+    attributes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["snapshot", "contribution_id"], name="one_entry_per_photo")]
@@ -200,6 +212,21 @@ class SnapshotEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.snapshot_id}:{self.file_name}"
+
+
+class Blob(models.Model):
+    """A file stored once, by the SHA-256 of its bytes, under ``releases/blobs/``; every snapshot
+    that lists it shares it. ``contribution_id`` ties images and crops to their photo, so that a
+    withdrawal deletes them from the store (documents have none)."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    size = models.BigIntegerField()
+    contribution_id = models.UUIDField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="bytes deleted after a withdrawal")
+
+    def __str__(self) -> str:
+        return self.sha256
 
 
 class Withdrawal(models.Model):
@@ -221,8 +248,18 @@ class Withdrawal(models.Model):
         return f"{self.snapshot_id}: {self.subject_id} ({self.reason})"
 
 
+class DownloadKind(models.TextChoices):
+    ARCHIVE = "archive", "whole archive"
+    FILE = "file", "one file"
+    MANIFEST = "manifest", "manifest"
+    DELTA = "delta", "delta"
+    METADATA = "metadata", "metadata only"
+    SUBSET = "subset", "filtered subset"
+    REMOVALS = "removals", "removal manifest"
+
+
 class Download(models.Model):
-    """Every download of a snapshot archive (a resumed download logs one row per request)."""
+    """Every download from a snapshot, of every kind (a resumed download logs one row per request)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     user_label = models.CharField(max_length=254, blank=True)
@@ -236,6 +273,8 @@ class Download(models.Model):
     bytes_requested = models.BigIntegerField(default=0)
     bytes_sent = models.BigIntegerField(default=0)
     served_by = models.CharField(max_length=20, default="django", help_text="django, x-accel or storage-url")
+    kind = models.CharField(max_length=10, choices=DownloadKind.choices, default=DownloadKind.ARCHIVE)
+    detail = models.CharField(max_length=300, blank=True, help_text="the file, filter or base version asked for")
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -258,3 +297,25 @@ class ResearcherNotice(models.Model):
 
     def __str__(self) -> str:
         return f"notice for {self.user_id}: {self.message[:40]}"
+
+
+class RemovalAcknowledgement(models.Model):
+    """A researcher who downloaded a snapshot must confirm having applied its removal manifest
+    (the signed list of withdrawn files). Reminders go out until they do."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="removal_acks")
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="removal_acks")
+    withdrawals = models.PositiveIntegerField(default=0, help_text="withdrawals known when this was (re)opened")
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_digest = models.CharField(max_length=64, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    reminders = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["acknowledged_at", "-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "snapshot"], name="one_removal_ack_per_snapshot")]
+
+    def __str__(self) -> str:
+        state = "acknowledged" if self.acknowledged_at else "pending"
+        return f"{self.user_id} / {self.snapshot_id}: {state}"

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def on_withdrawn(sender: Any, user: Any, contribution_ids: Any = (), withdrawn_at: Any = None, **kwargs: Any) -> None:
-    from facecommons.releases.services import withdrawal_record
+    from facecommons.releases.withdrawals import withdrawal_record
 
     try:
         with transaction.atomic():
@@ -31,7 +31,7 @@ def on_withdrawn(sender: Any, user: Any, contribution_ids: Any = (), withdrawn_a
 
 
 def on_removed(sender: Any, contribution: Any, actor: Any = None, **kwargs: Any) -> None:
-    from facecommons.releases.services import withdrawal_record
+    from facecommons.releases.withdrawals import withdrawal_record
 
     try:
         with transaction.atomic():

@@ -7,7 +7,7 @@ from typing import Any
 
 from facecommons.common.conf import setting
 from facecommons.contributions.models import Category, CategoryValue, Contribution, ContributionStatus
-from facecommons.releases.documents import INTERSECTIONS, UNDECLARED, _values
+from facecommons.releases.archive.documents import INTERSECTIONS, UNDECLARED, _values
 from facecommons.releases.models import Snapshot, SnapshotStatus
 
 

@@ -17,7 +17,7 @@ class SnapshotSerializer(serializers.ModelSerializer):
     class Meta:
         model = Snapshot
         fields = ["version", "status", "cutoff_at", "created_at", "published_at", "previous", "purge_of", "note",
-                  "archive_size", "archive_sha256", "counts", "withdrawals_count", "withdrawn_updated_at",
+                  "archive_size", "archive_sha256", "manifest_sha256", "manifest_files", "manifest_bytes", "counts", "withdrawals_count", "withdrawn_updated_at",
                   "progress", "urls"]
 
     def get_progress(self, obj: Snapshot) -> dict[str, Any]:
@@ -25,7 +25,9 @@ class SnapshotSerializer(serializers.ModelSerializer):
 
     def get_urls(self, obj: Snapshot) -> dict[str, str]:
         base = f"/api/v1/snapshots/{obj.version}/"
-        return {"detail": base, "download": base + "download/", "withdrawn": base + "withdrawn/"}
+        return {"detail": base, "download": base + "download/", "withdrawn": base + "withdrawn/",
+                "manifest": base + "manifest/", "delta": base + "delta/?from=", "files": base + "files/",
+                "metadata": base + "metadata/", "removals": base + "removals/", "page": f"/datasets/{obj.version}/"}
 
 
 class SnapshotCreateSerializer(serializers.Serializer):

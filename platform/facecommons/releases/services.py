@@ -1,18 +1,16 @@
-"""Release services: researcher access, tokens, snapshot requests and withdrawals.
+"""Release services: researcher access, tokens, snapshot requests (withdrawals: ``withdrawals.py``;
+snapshot state: ``state.py``).
 
 HackSoft style: keyword-only ``<entity>_<action>`` writes; reads are in ``selectors.py``.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import secrets
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -23,20 +21,15 @@ from facecommons.accounts.models import Role
 from facecommons.accounts.roles import grant_role, is_admin
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
-from facecommons.common.storage import private_storage
 from facecommons.releases.models import (
     TOKEN_PREFIX,
     AgreementAcceptance,
     ApplicationStatus,
     DataUseAgreement,
-    Download,
     ResearcherApplication,
-    ResearcherNotice,
     ResearcherToken,
     Snapshot,
-    SnapshotEntry,
     SnapshotStatus,
-    Withdrawal,
 )
 
 logger = logging.getLogger(__name__)
@@ -236,99 +229,10 @@ def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | 
                     sid = snap.pk
                     transaction.on_commit(lambda sid=sid: snapshot_build_task.delay(sid))  # type: ignore[misc]
                 return snap
-        except IntegrityError:  # two requests picked the same version number: take the next one
-            continue
+        except IntegrityError:
+            busy = Snapshot.objects.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.BUILDING]).first()
+            if busy is not None:  # the one-active-build constraint: another request won the race
+                raise ReleaseError(f"Snapshot {busy.version} is already being built.", code="build_in_progress",
+                                   status=409) from None
+            continue  # two requests picked the same version number: take the next one
     raise ReleaseError("Could not allocate a snapshot version; please retry.", code="conflict", status=409)
-
-
-# --- withdrawals --------------------------------------------------------------------------
-
-def withdrawn_csv(snapshot: Snapshot) -> str:
-    """subject_id, file_name (one line per file to delete), contribution-free: researchers only
-    ever see pseudonymous subject ids and file names."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(["subject_id", "file_name", "reason", "withdrawn_at"])
-    for wd in snapshot.withdrawals.order_by("withdrawn_at", "id").iterator():
-        for name in wd.file_names:
-            w.writerow([wd.subject_id, name, wd.reason, wd.withdrawn_at.isoformat()])
-    return out.getvalue()
-
-
-def withdrawn_key(snapshot: Snapshot) -> str:
-    return f"releases/snapshots/{snapshot.version}/withdrawn.csv"
-
-
-def _write_withdrawn_file(snapshot_id: int) -> None:
-    """Rewrite withdrawn.csv beside the archive (the archive itself is never touched)."""
-    from django.core.files.base import ContentFile
-
-    snap = Snapshot.objects.filter(pk=snapshot_id).first()
-    if snap is None:
-        return
-    storage = private_storage()
-    key = withdrawn_key(snap)
-    data = withdrawn_csv(snap).encode()
-    tmp = storage.save(key + ".new", ContentFile(data))
-    if storage.exists(key):
-        storage.delete(key)
-    storage.save(key, ContentFile(data))
-    storage.delete(tmp)
-
-
-def withdrawal_record(*, contribution_ids: list[UUID] | list[str], reason: str,
-                      withdrawn_at: datetime | None = None, snapshots: list[int] | None = None) -> list[Snapshot]:
-    """Record that these photos left the dataset: for each published snapshot holding them, add
-    ``Withdrawal`` rows, refresh its withdrawn.csv and notify researchers who downloaded it.
-
-    Runs inside the caller's transaction (the withdrawal), before the rows are deleted; the
-    file and e-mails follow on commit. Returns the snapshots affected.
-    """
-    withdrawn_at = withdrawn_at or timezone.now()
-    ids = [UUID(str(c)) for c in contribution_ids if c]
-    if not ids:
-        return []
-    entries = SnapshotEntry.objects.filter(contribution_id__in=ids, snapshot__status=SnapshotStatus.PUBLISHED)
-    if snapshots is not None:
-        entries = entries.filter(snapshot_id__in=snapshots)
-    touched: dict[int, int] = {}
-    for e in entries.select_related("snapshot").order_by("snapshot_id", "id"):
-        _, created = Withdrawal.objects.get_or_create(
-            snapshot_id=e.snapshot_id, contribution_id=e.contribution_id,
-            defaults={"subject_id": e.subject_id, "file_names": [e.file_name, *e.extra_files], "reason": reason,
-                      "withdrawn_at": withdrawn_at})
-        if created:
-            touched[e.snapshot_id] = touched.get(e.snapshot_id, 0) + 1
-    affected = []
-    for sid, n in touched.items():
-        snap = Snapshot.objects.select_for_update().get(pk=sid)
-        snap.withdrawals_count += n
-        snap.withdrawn_updated_at = withdrawn_at
-        snap.save(update_fields=["withdrawals_count", "withdrawn_updated_at"])
-        audit_record(actor=None, action="snapshot_withdrawal_recorded", obj=snap, after={"photos": n, "reason": reason})
-        _notify_downloaders(snap)
-        transaction.on_commit(lambda sid=sid: _write_withdrawn_file(sid))  # type: ignore[misc]
-        affected.append(snap)
-    return affected
-
-
-def _notify_downloaders(snap: Snapshot) -> None:
-    site = setting("SITE_URL", "http://localhost:8000")
-    message = (f"A contributor withdrew consent after snapshot {snap.version} was published. Under the data-use "
-               f"agreement you must delete the files listed in {site}/api/v1/snapshots/{snap.version}/withdrawn/ "
-               f"from every copy you hold, and stop using them.")
-    user_ids = set(Download.objects.filter(snapshot=snap, user__isnull=False).values_list("user_id", flat=True))
-    from facecommons.accounts.models import User
-
-    recipients = []
-    for user in User.objects.filter(pk__in=user_ids, is_active=True):
-        ResearcherNotice.objects.create(user=user, snapshot=snap, message=message)
-        recipients.append(user.email)
-    if recipients:
-        subject = f"{settings.SITE_NAME}: files withdrawn from snapshot {snap.version}"
-
-        def mail() -> None:
-            for addr in recipients:  # one mail each: researchers must not see each other's addresses
-                send_mail(subject, message, None, [addr], fail_silently=True)
-
-        transaction.on_commit(mail)

@@ -30,3 +30,11 @@ def snapshot_scheduled_task() -> str | None:
     except ReleaseError:  # a build is already running: the next schedule will catch up
         return None
     return snap.version
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, expires=3600)
+def removal_reminders_task() -> int:
+    """Daily: remind researchers who have not acknowledged a removal manifest (at most weekly each)."""
+    from facecommons.releases.withdrawals import removal_reminders_send
+
+    return removal_reminders_send()

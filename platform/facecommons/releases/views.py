@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -121,7 +122,7 @@ def notices_read(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def research_download(request: HttpRequest, version: str) -> HttpResponse:
+def research_download(request: HttpRequest, version: str) -> HttpResponseBase:
     snap = get_object_or_404(Snapshot, version=version, status=SnapshotStatus.PUBLISHED)
     ok, why = services.researcher_can_download(request.user)
     if not ok:
