@@ -41,8 +41,8 @@ test: install browser-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check platform ml enhancement tests bench manage.py
-	$(VENV)/bin/mypy platform/facecommons platform/config ml enhancement
+	$(VENV)/bin/ruff check platform ml enhancement tests bench manage.py facecommons_client
+	$(VENV)/bin/mypy platform/facecommons platform/config ml enhancement facecommons_client
 
 clean:
 	rm -rf var

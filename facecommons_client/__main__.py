@@ -1,0 +1,3 @@
+from facecommons_client.cli import main
+
+raise SystemExit(main())
