@@ -1,6 +1,6 @@
 from django.urls import path
 
-from facecommons.releases import views
+from facecommons.releases import dataset_views, views
 
 urlpatterns = [
     path("research/", views.research, name="research"),
@@ -14,4 +14,9 @@ urlpatterns = [
     path("snapshots/build/", views.snapshot_build, name="snapshot-build"),
     path("snapshots/<str:version>/progress/", views.snapshot_progress, name="snapshot-progress"),
     path("stats/", views.stats, name="stats"),
+    path("datasets/", dataset_views.dataset_latest, name="dataset-latest"),
+    path("datasets/<str:version>/", dataset_views.dataset, name="dataset"),
+    path("datasets/<str:version>/citation.<str:fmt>", dataset_views.dataset_citation, name="dataset-citation"),
+    path("datasets/<str:version>/thumbnails/<str:sha256>.jpg", dataset_views.dataset_thumbnail,
+         name="dataset-thumbnail"),
 ]

@@ -65,6 +65,9 @@ class Composition:
             "splits": {s: {"photos": self.per_split.get(s, 0), "subjects": len(self.subjects_per_split.get(s, ()))}
                        for s in ("train", "validation", "test")},
             "categories": {key: {v: suppress(n, self.k) for v, n in sorted(c.items())} for key, c in self.values.items()},
+            "intersections": {name: {f"{a}|{b}": suppress(n, self.k) for (a, b), n in sorted(c2.items())}
+                              for name, c2 in self.pairs.items()},
+            "min_count": self.k,
         }
 
     def fmt(self, n: int) -> str:
