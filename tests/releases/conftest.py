@@ -37,7 +37,9 @@ def add_face(contribution: Any, seed: int) -> None:
     from facecommons.pipeline.models import PhotoAnalysis
 
     PhotoAnalysis.objects.create(
-        contribution=contribution, enhanced=seed % 3 == 0, lowlight={"is_low_light": seed % 3 == 0},
+        contribution=contribution, enhanced=seed % 3 == 1, lowlight={"is_low_light": seed % 3 == 1},
+        enhancer_id="zero-dce++" if seed % 3 == 1 else "", enhancer_version="1.0" if seed % 3 == 1 else "",
+        detector_id="retinaface-mobilenet", detector_version="0.25",
         face={"box": [10.0, 12.0, 80.0, 90.0], "score": 0.99,
               "landmarks": [[30.0, 40.0], [60.0, 40.0], [45.0, 55.0], [33.0, 70.0], [58.0, 70.0]]},
         verdict_code="ok")

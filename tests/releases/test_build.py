@@ -96,20 +96,38 @@ def test_snapshot_loads_with_datasets_with_labels(make_dataset, build, tmp_path,
     assert sum(snap.counts["splits"][s]["photos"] for s in ("train", "validation", "test")) == seen
 
 
-def test_croissant_is_valid(make_dataset, build, tmp_path):
+def test_croissant_1_1_with_rai_and_provenance_validates(make_dataset, build, tmp_path):
+    from facecommons.contributions.models import Contribution
+
     make_dataset(6)
+    corrected = Contribution.objects.filter(status="approved").order_by("pk").first()
+    Contribution.objects.filter(pk=corrected.pk).update(corrected_categories={"gender": "woman"})
     snap = build()
     root = extract(snap, tmp_path)
     import mlcroissant as mlc
 
-    dataset = mlc.Dataset(jsonld=str(root / "croissant.json"))
+    dataset = mlc.Dataset(jsonld=str(root / "croissant.json"))  # raises on validation errors
     assert dataset.metadata.name == f"facecommons-{snap.version}"
+    issues = dataset.metadata.ctx.issues
+    assert not issues.errors, [str(e) for e in issues.errors]
+    assert not issues.warnings, [str(w) for w in issues.warnings]
     records = list(dataset.records(record_set="photos"))
     assert len(records) == snap.counts["photos"]
     doc = json.loads((root / "croissant.json").read_text())
-    for key in ("rai:dataCollection", "rai:dataBiases", "rai:personalSensitiveInformation", "rai:dataLimitations",
-                "rai:dataUseCases"):
-        assert doc[key]
+    assert "http://mlcommons.org/croissant/1.1" in doc["conformsTo"]
+    for key in ("rai:dataCollection", "rai:dataCollectionType", "rai:dataCollectionTimeframe", "rai:dataBiases",
+                "rai:personalSensitiveInformation", "rai:dataLimitations", "rai:dataUseCases",
+                "rai:dataAnnotationProtocol", "rai:dataAnnotationAnalysis", "rai:machineAnnotationTools",
+                "rai:dataReleaseMaintenancePlan", "rai:dataPreprocessingProtocol"):
+        assert doc[key], key
+    assert "withdraw" in doc["rai:dataCollection"] and "signed removal manifest" in doc["rai:dataReleaseMaintenancePlan"]
+    # Per-record provenance: who corrected, which model enhanced, which detector found the face.
+    by_sha = {r["photos/sha256"].decode(): r for r in records}
+    assert by_sha[corrected.sha256]["photos/corrected"] is True
+    assert sum(bool(r["photos/corrected"]) for r in records) == 1
+    enhanced = [r for r in records if r["photos/enhanced"]]
+    assert enhanced and all(r["photos/enhancement_model"] for r in enhanced)
+    assert all(not r["photos/enhancement_model"] for r in records if not r["photos/enhanced"])
 
 
 def test_splits_are_deterministic_and_stable(make_dataset, build):

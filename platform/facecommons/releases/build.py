@@ -28,6 +28,7 @@ from facecommons.common.conf import setting
 from facecommons.releases import state
 from facecommons.releases.archive import documents, rows, selection, splits, tarstream
 from facecommons.releases.archive import manifest as mf
+from facecommons.releases.archive.croissant import croissant
 from facecommons.releases.archive.store import BlobStore
 from facecommons.releases.models import Blob, Snapshot, SnapshotEntry, SnapshotStatus
 from facecommons.releases.withdrawals import withdrawal_record_gone
@@ -141,6 +142,7 @@ def _build(snap: Snapshot) -> dict[str, Any]:
                 row["file_name"] = image_rel
                 table.append(row)
                 stats.add(row, split)
+                stats.saw(r["created_at"].date().isoformat())
                 seq += 1
                 entries.append(SnapshotEntry(
                     snapshot=snap, contribution_id=r["id"], subject_id=subjects[r["owner_id"]], split=split, seq=seq,
@@ -208,7 +210,7 @@ def _documents(snap: Snapshot, store: BlobStore, files: _Files, jsonl: dict[str,
     with tempfile.TemporaryFile("w+b") as changelog:
         documents.changelog(context, changelog)
         put("CHANGELOG.md", changelog)
-    for path, text in (("croissant.json", documents.croissant(context)), ("DATASHEET.md", documents.datasheet(context)),
+    for path, text in (("croissant.json", croissant(context)), ("DATASHEET.md", documents.datasheet(context)),
                        ("LICENSE", documents.license_text(context))):
         with tempfile.TemporaryFile("w+b") as fh:
             fh.write(text.encode())

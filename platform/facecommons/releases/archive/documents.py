@@ -1,11 +1,10 @@
-"""The documents shipped in a snapshot: croissant.json, DATASHEET.md, LICENSE, CHANGELOG.md.
+"""The documents shipped in a snapshot: DATASHEET.md, LICENSE, CHANGELOG.md (croissant.json: ``croissant``).
 
 Counts below ``STATS_MIN_COUNT`` are written as "fewer than k" so nobody is singled out.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -39,6 +38,10 @@ class Composition:
     pairs: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)
     enhanced: int = 0
     with_face: int = 0
+    corrected: int = 0
+    tools: Counter[str] = field(default_factory=Counter)
+    first: str = ""
+    last: str = ""
 
     def add(self, row: dict[str, Any], split: str) -> None:
         self.photos += 1
@@ -57,6 +60,15 @@ class Composition:
                     c2[(va, vb)] += 1
         self.enhanced += bool(row.get("enhanced"))
         self.with_face += bool(row.get("face_box"))
+        self.corrected += bool(row.get("corrected"))
+        for tool in (row.get("detector"), row.get("enhancement_model")):
+            if tool:
+                self.tools[tool] += 1
+
+    def saw(self, when: str) -> None:
+        """The upload date of a photo (ISO): the collection timeframe."""
+        self.first = min(self.first or when, when)
+        self.last = max(self.last, when)
 
     def counts(self) -> dict[str, Any]:
         subjects = set().union(*self.subjects_per_split.values()) if self.subjects_per_split else set()
@@ -67,7 +79,8 @@ class Composition:
             "categories": {key: {v: suppress(n, self.k) for v, n in sorted(c.items())} for key, c in self.values.items()},
             "intersections": {name: {f"{a}|{b}": suppress(n, self.k) for (a, b), n in sorted(c2.items())}
                               for name, c2 in self.pairs.items()},
-            "min_count": self.k,
+            "min_count": self.k, "corrected": self.corrected, "tools": dict(sorted(self.tools.items())),
+            "collected_from": self.first, "collected_to": self.last,
         }
 
     def fmt(self, n: int) -> str:
@@ -92,92 +105,8 @@ class DocumentContext:
     parquet_size: int
 
 
-def _site() -> str:
+def site_url() -> str:
     return str(setting("SITE_URL", "http://localhost:8000"))
-
-
-def croissant(ctx: DocumentContext) -> str:
-    """MLCommons Croissant 1.0 with the responsible-AI (RAI) vocabulary."""
-    snap = ctx.snapshot
-    rs = "photos"
-    fields: list[dict[str, Any]] = []
-
-    def add_field(name: str, dtype: str, description: str) -> None:
-        fields.append({"@type": "cr:Field", "@id": f"{rs}/{name}", "name": name, "description": description,
-                       "dataType": dtype,
-                       "source": {"fileObject": {"@id": "metadata.parquet"}, "extract": {"column": name}}})
-
-    add_field("file_name", "sc:Text", "Path of the photo inside the snapshot (split/sha256.jpg).")
-    add_field("split", "sc:Text", "train, validation or test (person-disjoint).")
-    add_field("subject_id", "sc:Text", "Random pseudonymous identifier of the person; stable across snapshots.")
-    for key, multiple in ctx.schema:
-        if not multiple:
-            add_field(key, "sc:Text", f"Self-declared {key.replace('_', ' ')} (with moderator corrections).")
-    add_field("low_light", "sc:Boolean", "Whether the photo was assessed as low light.")
-    add_field("enhanced", "sc:Boolean", "Whether a low-light enhanced copy was used for face detection.")
-    add_field("sha256", "sc:Text", "SHA-256 of the image bytes.")
-    add_field("width", "sc:Integer", "Image width in pixels.")
-    add_field("height", "sc:Integer", "Image height in pixels.")
-    multi = [key for key, m in ctx.schema if m]
-    doc = {
-        "@context": {
-            "@language": "en", "@vocab": "https://schema.org/", "sc": "https://schema.org/",
-            "cr": "http://mlcommons.org/croissant/", "rai": "http://mlcommons.org/croissant/RAI/",
-            "dct": "http://purl.org/dc/terms/", "citeAs": "cr:citeAs", "column": "cr:column",
-            "conformsTo": "dct:conformsTo", "data": {"@id": "cr:data", "@type": "@json"},
-            "dataType": {"@id": "cr:dataType", "@type": "@vocab"}, "examples": {"@id": "cr:examples", "@type": "@json"},
-            "extract": "cr:extract", "field": "cr:field", "fileProperty": "cr:fileProperty",
-            "fileObject": "cr:fileObject", "fileSet": "cr:fileSet", "format": "cr:format", "includes": "cr:includes",
-            "isLiveDataset": "cr:isLiveDataset", "jsonPath": "cr:jsonPath", "key": "cr:key", "md5": "cr:md5",
-            "parentField": "cr:parentField", "path": "cr:path", "recordSet": "cr:recordSet",
-            "references": "cr:references", "regex": "cr:regex", "repeated": "cr:repeated", "replace": "cr:replace",
-            "separator": "cr:separator", "source": "cr:source", "subField": "cr:subField", "transform": "cr:transform",
-        },
-        "@type": "sc:Dataset",
-        "name": f"facecommons-{snap.version}",
-        "conformsTo": "http://mlcommons.org/croissant/1.0",
-        "description": (f"{settings.SITE_NAME} snapshot {snap.version}: consented face photos with self-declared "
-                        f"demographic categories, person-disjoint train/validation/test splits, aligned face crops. "
-                        f"Multi-valued categories ({', '.join(multi) or 'none'}) are lists in metadata.parquet."),
-        "url": f"{_site()}/snapshots/",
-        "version": snap.version,
-        "datePublished": snap.cutoff_at.date().isoformat(),
-        "license": setting("RELEASES_LICENSE_URL", f"{_site()}/research/"),
-        "citeAs": f"{settings.SITE_NAME} contributors. {settings.SITE_NAME} dataset, snapshot {snap.version}. "
-                  f"{snap.cutoff_at:%Y}.",
-        "creator": {"@type": "sc:Organization", "name": settings.SITE_NAME, "url": _site()},
-        "keywords": ["face", "fairness", "bias evaluation", "consent", "demographics"],
-        "isLiveDataset": False,
-        "rai:dataCollection": ("Photos uploaded by adult contributors who accepted the consent text, each with "
-                               "self-declared categories. Every photo was checked by an automatic pipeline (one "
-                               "face, sharpness, lighting) and approved by human moderators."),
-        "rai:dataCollectionType": ["Crowdsourced", "Self-reported"],
-        "rai:dataCollectionRawData": "Normalised originals: upright, sRGB, all EXIF/GPS metadata removed.",
-        "rai:dataPreprocessingProtocol": ("Originals normalised on upload; low-light photos enhanced only for face "
-                                          "detection; aligned 112 and 224 pixel crops from five landmarks."),
-        "rai:dataAnnotationProtocol": ("Categories are self-declared by the person in the photo; moderators may "
-                                       "correct obvious errors, and corrected values are used."),
-        "rai:dataBiases": ("Contributors are volunteers; groups are unevenly represented (see DATASHEET.md for the "
-                           "counts). Self-declared categories follow one taxonomy and may not fit everyone."),
-        "rai:dataLimitations": ("Not suitable for identifying people. Small groups have few photos; splits are "
-                                "person-disjoint but not balanced within every small intersection."),
-        "rai:personalSensitiveInformation": ("Face images are biometric data; categories include ethnicity and "
-                                             "gender. Pseudonymous subject ids only. Withdrawn contributors are "
-                                             "listed in withdrawn.csv and their files must be deleted."),
-        "rai:dataUseCases": "Measuring and reducing demographic bias of face detection and verification models.",
-        "rai:dataSocialImpact": ("Intended to make face models fail less for under-represented groups; misuse for "
-                                 "surveillance or identification is forbidden by the data-use agreement."),
-        "rai:dataReleaseMaintenancePlan": ("New versioned snapshots are published periodically; withdrawals after "
-                                           "publication are announced in each snapshot's withdrawn.csv."),
-        "distribution": [{
-            "@type": "cr:FileObject", "@id": "metadata.parquet", "name": "metadata.parquet",
-            "contentUrl": "metadata.parquet", "encodingFormat": "application/x-parquet",
-            "contentSize": f"{ctx.parquet_size} B", "sha256": ctx.parquet_sha256,
-        }],
-        "recordSet": [{"@type": "cr:RecordSet", "@id": rs, "name": rs,
-                       "description": "One record per photo.", "field": fields}],
-    }
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def _table(rows: list[tuple[str, str]], head: tuple[str, str]) -> str:
@@ -238,14 +167,17 @@ def datasheet(ctx: DocumentContext) -> str:
         "people outside the dataset for decisions about them, and redistribution.", "",
         "## Distribution", "",
         "Approved researchers who accepted the current data-use agreement download the archive from the API "
-        f"(`{_site()}/api/v1/snapshots/{snap.version}/download/`). The archive and its checksums never change. "
+        f"(`{site_url()}/api/v1/snapshots/{snap.version}/download/`), file by file from the version's manifest, "
+        "as a delta from an earlier version, metadata only or as a filtered subset; the command-line client "
+        "`facecommons_client` keeps a copy in step. A version's manifest and checksums never change. "
         "Layout: `train/`, `validation/`, `test/` with images and `metadata.jsonl` (a split with no photos is left out; loadable with "
         "`datasets.load_dataset(\"imagefolder\", data_dir=...)`), `crops/`, `metadata.parquet`, `croissant.json`, "
         "`SHA256SUMS`, `CHANGELOG.md`, `LICENSE`.", "",
         "## Maintenance", "",
         "New snapshots are published with a date-based version (YYYY.MM.N). When a contributor withdraws consent "
-        f"after publication, the files to delete are listed at `{_site()}/api/v1/snapshots/{snap.version}/withdrawn/` "
-        "and every researcher who downloaded the snapshot is notified; later snapshots leave the person out.", "",
+        "after publication, their files are deleted from the platform and listed in the version's signed removal "
+        f"manifest (`{site_url()}/api/v1/snapshots/{snap.version}/removals/`); every researcher who downloaded the "
+        "snapshot is notified and must acknowledge the deletion; later snapshots leave the person out.", "",
     ]
     return "\n".join(lines)
 
@@ -256,7 +188,7 @@ def license_text(ctx: DocumentContext) -> str:
         return str(custom)
     return (f"{settings.SITE_NAME} dataset, snapshot {ctx.snapshot.version}\n\n"
             "Use of this dataset is governed by the data-use agreement you accepted before downloading it, "
-            f"available at {_site()}/research/. In summary:\n\n"
+            f"available at {site_url()}/research/. In summary:\n\n"
             "1. Use it only for research on the fairness and robustness of face analysis models.\n"
             "2. Do not try to identify or contact anyone, and do not link the data with other data to that end.\n"
             "3. Do not redistribute the photos or the crops; share only aggregate results.\n"

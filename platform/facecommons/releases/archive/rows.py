@@ -20,7 +20,9 @@ def parquet_schema(schema: list[tuple[str, bool]]) -> Any:
     fields += [pa.field("low_light", pa.bool_()), pa.field("enhanced", pa.bool_()),
                pa.field("face_box", pa.list_(pa.float64())), pa.field("face_landmarks", pa.list_(pa.list_(pa.float64()))),
                pa.field("face_score", pa.float64()), pa.field("crop_112", pa.string()), pa.field("crop_224", pa.string()),
-               pa.field("sha256", pa.string()), pa.field("width", pa.int32()), pa.field("height", pa.int32())]
+               pa.field("sha256", pa.string()), pa.field("width", pa.int32()), pa.field("height", pa.int32()),
+               pa.field("corrected", pa.bool_()), pa.field("enhancement_model", pa.string()),
+               pa.field("detector", pa.string())]
     return pa.schema(fields)
 
 
@@ -54,8 +56,19 @@ def metadata_row(*, r: dict[str, Any], files: dict[str, tuple[str, str, int]], s
         "crop_112": f"crops/112/{files['crop'][1]}.jpg" if "crop" in files else None,
         "crop_224": f"crops/224/{files['crop224'][1]}.jpg" if "crop224" in files else None,
         "sha256": r["sha256"], "width": int(r["width"]), "height": int(r["height"]),
+        # Provenance: corrected by a moderator; which model enhanced it, which detector found the face.
+        "corrected": bool(r["corrected_categories"]),
+        "enhancement_model": _tool(r.get("analysis__enhancer_id"), r.get("analysis__enhancer_version"))
+        if r.get("analysis__enhanced") else None,
+        "detector": _tool(r.get("analysis__detector_id"), r.get("analysis__detector_version")),
     })
     return row
+
+
+def _tool(name: Any, version: Any) -> str | None:
+    if not name:
+        return None
+    return f"{name}@{version}" if version else str(name)
 
 
 def jsonl_row(row: dict[str, Any]) -> dict[str, Any]:
