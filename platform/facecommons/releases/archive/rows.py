@@ -104,4 +104,6 @@ def attributes_of(row: dict[str, Any], schema: list[tuple[str, bool]]) -> dict[s
     out["low_light"] = bool(row.get("low_light"))
     out["enhanced"] = bool(row.get("enhanced"))
     out["has_face"] = row.get("face_box") is not None
+    # A face the detector missed and people found (issue 13's flag, when the row carries it).
+    out["detector_missed"] = bool(row.get("detector_missed"))
     return out
