@@ -54,6 +54,14 @@ def test_manifest_delta_and_files(make_dataset, build, personal_token):
             old[ch["path"]] = {k: ch[k] for k in ("path", "sha256", "size")}
     assert sorted(old.values(), key=lambda f: f["path"]) == m["files"]
     assert c.get(f"/api/v1/snapshots/{s2.version}/delta/").status_code == 400
+    # The same delta as one tar: the added files and the list of paths to delete.
+    tar = _members(_body(c.get(f"/api/v1/snapshots/{s2.version}/delta/?from={s1.version}&as=tar")))
+    added = {ch["path"] for ch in d["changes"] if ch["op"] == "add"}
+    assert set(tar) == added | {"DELETED.txt"}
+    assert set(tar["DELETED.txt"].decode().split()) == {ch["path"] for ch in d["changes"] if ch["op"] == "remove"}
+    for ch in d["changes"]:
+        if ch["op"] == "add":
+            assert hashlib.sha256(tar[ch["path"]]).hexdigest() == ch["sha256"]
     # Any listed file, whole or by range, with its SHA-256 as ETag.
     image = next(f for f in m["files"] if f["path"].startswith("train/"))
     url = f"/api/v1/snapshots/{s2.version}/files/{image['path']}"

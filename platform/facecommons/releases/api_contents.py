@@ -102,7 +102,9 @@ class ManifestView(ContentsView):
 
 class DeltaView(ContentsView):
     @extend_schema(summary="What turns version `from` into this one: files to add and to remove",
-                   parameters=[OpenApiParameter("from", str, required=True, description="an earlier version")],
+                   parameters=[OpenApiParameter("from", str, required=True, description="an earlier version"),
+                               OpenApiParameter("as", str, description="json (default) or tar: the added files and "
+                                                "DELETED.txt, the paths to delete")],
                    responses={200: OpenApiResponse(description="{version, from, changes: [{op, path, sha256, size}]}")})
     def get(self, request: Request, version: str) -> HttpResponseBase:
         snap = published_for_download(request, version)
@@ -110,12 +112,49 @@ class DeltaView(ContentsView):
         if not base_version:
             raise ApiError("Give the version you have: ?from=VERSION.", code="invalid", fields={"from": ["Required."]})
         base = published_for_download(request, base_version)
+        if request.query_params.get("as") == "tar":
+            return _delta_tar(request, snap, base)
         download_log(request._request, snap, user=request.user, token=request.auth, kind=DownloadKind.DELTA,
                      detail=f"from={base.version}")
         head = {"version": snap.version, "from": base.version, "manifest_sha256": snap.manifest_sha256,
                 "withdrawn": sorted(contents.withdrawn_paths(snap))}
         changes = ({"op": c.op, **_entry(c.entry)} for c in contents.delta(snap, base))
         return StreamingHttpResponse(_json_stream(head, "changes", changes), content_type="application/json")
+
+
+def _delta_tar(request: Request, snap: Snapshot, base: Snapshot) -> HttpResponseBase:
+    """The delta as one tar: the added files, and DELETED.txt listing the paths to delete."""
+    import tempfile
+
+    from facecommons.releases.archive.manifest import Entry
+
+    gone = contents.withdrawn_paths(snap)
+    added: list[Entry] = []
+    spool = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed with the response
+    for change in contents.delta(snap, base):
+        if change.op == "remove":
+            spool.write(f"{change.entry.path}\n".encode())
+        elif change.entry.path not in gone:
+            added.append(change.entry)
+    for path in sorted(gone):
+        spool.write(f"{path}\n".encode())
+    deleted = Entry(path="DELETED.txt", sha256="", size=spool.tell())
+
+    class _Open:
+        def __enter__(self) -> Any:
+            spool.seek(0)
+            return spool
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    entries = sorted([*added, deleted])
+    resp = serve_tar(request._request, snap, user=request.user, token=request.auth, kind=DownloadKind.DELTA,
+                     detail=f"from={base.version} as=tar", entries=lambda: entries,
+                     etag=f"{snap.manifest_sha256}.{base.manifest_sha256}.{snap.withdrawals_count}",
+                     filename=f"facecommons-{base.version}-to-{snap.version}.tar", extra={"DELETED.txt": _Open})
+    resp._resource_closers.append(spool.close)  # type: ignore[attr-defined]  # closed with the response
+    return resp
 
 
 class FileView(ContentsView):
