@@ -166,7 +166,7 @@ def serve_ranged(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any,
 
 def serve_tar(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any, kind: str, detail: str,
               entries: Callable[[], Iterable[Entry]], etag: str, filename: str,
-              extra: dict[str, Callable[[], IO[bytes]]] | None = None) -> HttpResponseBase:
+              extra: dict[str, Callable[[], Any]] | None = None) -> HttpResponseBase:
     """A tar of ``entries`` (sorted by path) streamed from the store; ``extra`` opens files that
     are not blobs (a subset's filtered metadata), by path."""
     store = BlobStore()
