@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 api_v1 = [
@@ -16,6 +17,10 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The language switcher posts here (Django's set_language: a cookie, then back).
+    path("i18n/", include("django.conf.urls.i18n")),
+    # The interface strings of static/*.js in the visitor's language (gettext() in JS).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -18,8 +18,11 @@
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var queue = [];        // {file, row} waiting for the Upload button
   var CONCURRENCY = 2;
-  var LABELS = {received: "Received", processing: "Processing", awaiting_review: "Awaiting review",
-                approved: "Approved", rejected: "Rejected", failed: "Failed"};
+  // gettext/ngettext/interpolate come from the JavaScript catalog (/jsi18n/, loaded by base.html).
+  var LABELS = {received: gettext("Received"), processing: gettext("Processing"),
+                awaiting_review: gettext("Awaiting review"), approved: gettext("Approved"),
+                rejected: gettext("Rejected"), failed: gettext("Failed")};
+  function fmt(s, values) { return interpolate(s, values, true); }
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -29,7 +32,10 @@
   }
 
   function humanSize(n) {
-    return n >= 1048576 ? (n / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(n / 1024)) + " KB";
+    var lang = document.documentElement.lang || undefined;
+    return n >= 1048576
+      ? fmt(gettext("%(size)s MB"), {size: (n / 1048576).toLocaleString(lang, {maximumFractionDigits: 1})})
+      : fmt(gettext("%(size)s KB"), {size: Math.max(1, Math.round(n / 1024)).toLocaleString(lang)});
   }
 
   function addFiles(files) {
@@ -37,13 +43,13 @@
       var f = files[i];
       var row = el("li", "file-row");
       row.dataset.state = "queued";
-      var name = el("span", "file-name", f.name || "photo");
+      var name = el("span", "file-name", f.name || gettext("photo"));
       var size = el("span", "muted small", humanSize(f.size));
       var bar = el("progress", "file-progress");
       bar.max = 100; bar.value = 0;
-      bar.setAttribute("aria-label", "Upload progress of " + (f.name || "photo"));
-      var state = el("span", "file-state small", "Ready to upload");
-      var remove = el("button", "link small", "Remove");
+      bar.setAttribute("aria-label", fmt(gettext("Upload progress of %(name)s"), {name: f.name || gettext("photo")}));
+      var state = el("span", "file-state small", gettext("Ready to upload"));
+      var remove = el("button", "link small", gettext("Remove"));
       remove.type = "button";
       row.appendChild(name); row.appendChild(size); row.appendChild(bar); row.appendChild(state); row.appendChild(remove);
       list.appendChild(row);
@@ -52,12 +58,13 @@
         return function () { queue.splice(queue.indexOf(it), 1); it.row.remove(); };
       })(item));
       if (maxBytes && f.size > maxBytes) {
-        fail(item, "This file is " + humanSize(f.size) + ": at most " + maxMb + " MB per photo.");
+        fail(item, fmt(gettext("This file is %(size)s: at most %(max)s MB per photo."), {size: humanSize(f.size), max: maxMb}));
         continue;
       }
       queue.push(item);
     }
-    summary.textContent = queue.length ? queue.length + " photo(s) ready. Check your categories, then press Upload." : "";
+    summary.textContent = queue.length ? fmt(ngettext("%(count)s photo ready. Check your categories, then press Upload.",
+      "%(count)s photos ready. Check your categories, then press Upload.", queue.length), {count: queue.length}) : "";
   }
 
   function fail(item, message) {
@@ -82,9 +89,9 @@
         if (msg) return msg;
       }
     } catch (e) { /* not JSON: fall through */ }
-    if (xhr.status === 413) return "The file is too large: at most " + maxMb + " MB per photo.";
-    if (xhr.status === 0) return "The connection was lost. Please try again.";
-    return "The upload failed (HTTP " + xhr.status + "). Please try again.";
+    if (xhr.status === 413) return fmt(gettext("The file is too large: at most %(max)s MB per photo."), {max: maxMb});
+    if (xhr.status === 0) return gettext("The connection was lost. Please try again.");
+    return fmt(gettext("The upload failed (error %(status)s). Please try again."), {status: xhr.status});
   }
 
   function setStatus(item, status) {
@@ -132,7 +139,7 @@
     xhr.setRequestHeader("X-CSRFToken", csrf);
     xhr.setRequestHeader("Accept", "application/json");
     item.row.dataset.state = "uploading";
-    item.state.textContent = "Uploading…";
+    item.state.textContent = gettext("Uploading…");
     xhr.upload.onprogress = function (ev) {
       if (ev.lengthComputable) item.bar.value = Math.round(100 * ev.loaded / ev.total);
     };
@@ -142,7 +149,7 @@
         item.bar.value = 100;
         item.row.dataset.state = "done";
         item.row.dataset.id = body.id;
-        var link = el("a", "small", "View");
+        var link = el("a", "small", gettext("View"));
         link.href = form.dataset.photosUrl + body.id + "/";
         setStatus(item, body.status);
         item.row.appendChild(link);
@@ -160,12 +167,12 @@
   function uploadAll(ev) {
     ev.preventDefault();
     if (!queue.length) {
-      summary.textContent = "Please choose at least one photo first.";
+      summary.textContent = gettext("Please choose at least one photo first.");
       return;
     }
     var missing = window.FCCategories.missing(form);
     if (missing.length) {
-      summary.textContent = "Please choose a value for: " + missing.join(", ") + ".";
+      summary.textContent = fmt(gettext("Please choose a value for: %(categories)s."), {categories: missing.join(gettext(", "))});
       var first = form.querySelector("fieldset[aria-invalid=true]");
       if (first) first.scrollIntoView({block: "center"});
       return;
@@ -175,7 +182,7 @@
     items.forEach(function (it) { var rm = it.row.querySelector("button"); if (rm) rm.remove(); });
     var ok = 0, bad = 0, next = 0, running = 0;
     button.disabled = true;
-    summary.textContent = "Uploading " + items.length + " photo(s)…";
+    summary.textContent = fmt(ngettext("Uploading %(count)s photo…", "Uploading %(count)s photos…", items.length), {count: items.length});
     function pump() {
       while (running < CONCURRENCY && next < items.length) {
         running++;
@@ -184,7 +191,9 @@
           if (success) ok++; else bad++;
           if (ok + bad === items.length) {
             button.disabled = false;
-            summary.textContent = ok + " uploaded" + (bad ? ", " + bad + " refused (see the message next to each file)" : "") + ".";
+            summary.textContent = bad
+              ? fmt(gettext("%(ok)s uploaded, %(bad)s refused (see the message next to each file)."), {ok: ok, bad: bad})
+              : fmt(ngettext("%(ok)s uploaded.", "%(ok)s uploaded.", ok), {ok: ok});
           } else {
             pump();
           }

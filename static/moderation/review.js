@@ -22,6 +22,15 @@
   function rememberDecided(id) { decided.push(id); if (decided.length > MAX_EXCLUDED) decided.shift(); }
 
   function status(text) { $("review-status").textContent = text; }
+  // gettext/ngettext/interpolate come from the JavaScript catalog (/jsi18n/, loaded by base.html).
+  const fmt = (s, values) => interpolate(s, values, true);
+  const lang = document.documentElement.lang || undefined;
+  const num = (n, digits) => Number(n).toLocaleString(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // What the moderator reads after a decision: the API's outcome key is never shown raw.
+  const DONE = { approve: gettext("Approved"), reject: gettext("Rejected"), correct: gettext("Corrected and approved"),
+    skip: gettext("Skipped"), escalate: gettext("Escalated") };
+  const OUTCOMES = { pending: gettext("waiting for another moderator"), approved: gettext("the photo is approved"),
+    rejected: gettext("the photo is rejected"), escalated: gettext("sent to an admin"), skipped: gettext("you will not see it again") };
 
   async function api(url, body, timeoutMs) {
     // A request that hangs (a stalled connection) must not freeze the screen: it is aborted
@@ -67,7 +76,7 @@
             loadFailed = false;
           } catch (e) {
             loadFailed = true;
-            status("The next photo is slow to load; trying again…");
+            status(gettext("The next photo is slow to load; trying again…"));
             continue;
           }
           if (r.status === 200 && r.data) {
@@ -79,7 +88,7 @@
           } else if (r.status === 204) {
             break;
           } else {
-            status((r.data && r.data.error && r.data.error.message) || "The queue could not be loaded.");
+            status((r.data && r.data.error && r.data.error.message) || gettext("The queue could not be loaded."));
             break;
           }
         }
@@ -135,16 +144,16 @@
       if (inflight || filling) {
         // A decision or a lease is still on its way: the queue may not be empty.
         root.dataset.state = "loading"; $("review-empty").hidden = true;
-        status("Loading the next photo…");
+        status(gettext("Loading the next photo…"));
         return;
       }
       if (loadFailed) {
         root.dataset.state = "error"; $("review-empty").hidden = true;
-        status("The queue could not be loaded (network error). Reload the page to try again.");
+        status(gettext("The queue could not be loaded (network error). Reload the page to try again."));
         return;
       }
       root.dataset.state = "empty"; $("review-empty").hidden = false;
-      status("The queue is empty.");
+      status(gettext("The queue is empty."));
       return;
     }
     root.dataset.state = "ready"; root.dataset.current = item.id;
@@ -165,42 +174,52 @@
       if (key in item.corrected_categories) dd.appendChild(el("strong", {}, ` → ${labelOf(item, key, item.corrected_categories[key])[1]}`));
       dl.appendChild(dd);
     }
-    $("ev-reviews").textContent = `So far: ${item.reviews_so_far.approve} approval(s), ${item.reviews_so_far.reject} rejection(s).`;
+    $("ev-reviews").textContent = fmt(gettext("So far: %(approvals)s, %(rejections)s."), {
+      approvals: fmt(ngettext("%(n)s approval", "%(n)s approvals", item.reviews_so_far.approve), { n: item.reviews_so_far.approve }),
+      rejections: fmt(ngettext("%(n)s rejection", "%(n)s rejections", item.reviews_so_far.reject), { n: item.reviews_so_far.reject }) });
 
     const ul = $("ev-analysis"); ul.replaceChildren();
     if (item.analysis) {
       const ll = a.lowlight || {};
-      ul.appendChild(el("li", {}, `Low light: ${ll.is_low_light ? "yes" : "no"}` +
-        (ll.mean != null ? ` (mean ${Number(ll.mean).toFixed(3)})` : "") + (a.enhanced ? ", enhanced" : "")));
-      ul.appendChild(el("li", {}, `Faces found: ${(a.detections_original || []).length} (${a.detector || "?"})` +
-        (a.detections_enhanced && a.detections_enhanced.length ? `, ${a.detections_enhanced.length} after enhancement` : "")));
-      if (a.sharpness != null) ul.appendChild(el("li", {}, `Sharpness: ${Number(a.sharpness).toFixed(1)}`));
-      ul.appendChild(el("li", {}, `Pipeline verdict: ${a.verdict_code || "—"}`));
-    } else ul.appendChild(el("li", {}, "No analysis recorded for this photo."));
+      ul.appendChild(el("li", {}, (ll.is_low_light ? gettext("Low light: yes") : gettext("Low light: no")) +
+        (ll.mean != null ? " " + fmt(gettext("(brightness %(mean)s)"), { mean: num(ll.mean, 3) }) : "") +
+        (a.enhanced ? gettext(", brightened copy made") : "")));
+      ul.appendChild(el("li", {}, fmt(gettext("Faces found: %(count)s"), { count: (a.detections_original || []).length }) +
+        (a.detections_enhanced && a.detections_enhanced.length
+          ? fmt(gettext(", %(count)s in the brightened copy"), { count: a.detections_enhanced.length }) : "")));
+      if (a.sharpness != null) ul.appendChild(el("li", {}, fmt(gettext("Sharpness: %(value)s"), { value: num(a.sharpness, 1) })));
+      ul.appendChild(el("li", {}, fmt(gettext("Automatic check: %(verdict)s"), { verdict: a.verdict_label || a.verdict_code || "—" })));
+    } else ul.appendChild(el("li", {}, gettext("No analysis recorded for this photo.")));
 
     $("ev-pseudonym").textContent = item.contributor.pseudonym;
     const h = item.contributor;
-    $("ev-history").textContent = `${h.total} photo(s): ${h.approved} approved, ${h.rejected} rejected, ` +
-      `${h.awaiting} awaiting review; ${h.flags} open flag(s).`;
+    $("ev-history").textContent = fmt(ngettext(
+      "%(total)s photo: %(approved)s approved, %(rejected)s rejected, %(awaiting)s awaiting review; %(flags)s open flags.",
+      "%(total)s photos: %(approved)s approved, %(rejected)s rejected, %(awaiting)s awaiting review; %(flags)s open flags.",
+      h.total), h);
 
     const fl = $("ev-flags"); fl.replaceChildren();
-    if (!item.flags.length) fl.appendChild(el("li", { class: "muted" }, "No flags."));
+    if (!item.flags.length) fl.appendChild(el("li", { class: "muted" }, gettext("No flags.")));
     for (const f of item.flags) {
       const li = el("li", { class: "flag flag-" + f.kind });
       if (f.related) {
-        const img = el("img", { src: f.related.thumbnail_url, alt: "Flagged related photo", width: 72, height: 72, loading: "lazy" });
+        const img = el("img", { src: f.related.thumbnail_url, alt: gettext("Flagged related photo"), width: 72, height: 72, loading: "lazy" });
         img.addEventListener("error", () => { if (img.src.indexOf("original") < 0) img.src = f.related.original_url; }, { once: true });
         li.appendChild(img);
       }
-      const detail = f.kind === "near_duplicate" ? `${f.detail.hamming} bits apart` :
-        f.kind === "same_face" ? `distance ${f.score}` :
-        f.kind === "inconsistent_declaration" ? `differs in ${(f.detail.fields || []).join(", ")}` : "";
-      li.appendChild(el("span", {}, `${f.label}: ${detail}` + (f.related ? (f.related.same_account ?
-        " (same account)" : ` (account ${f.related.pseudonym})`) + `, ${f.related.status}` : "") +
-        (f.resolved ? " — resolved" : "")));
+      // Plain words: "3 bits apart" says nothing to a moderator; say how alike the photos are.
+      const hamming = f.detail && f.detail.hamming;
+      const detail = f.kind === "near_duplicate" ? (hamming === 0 ? gettext("the same picture")
+          : fmt(ngettext("almost the same picture (%(n)s small difference)", "almost the same picture (%(n)s small differences)", hamming), { n: hamming })) :
+        f.kind === "same_face" ? fmt(gettext("face distance %(score)s (lower is more alike)"), { score: num(f.score, 2) }) :
+        f.kind === "inconsistent_declaration" ? fmt(gettext("differs in: %(fields)s"), { fields: (f.detail.fields_labels || f.detail.fields || []).join(gettext(", ")) }) : "";
+      li.appendChild(el("span", {}, `${f.label}: ${detail}` + (f.related ? " " + (f.related.same_account ?
+        gettext("(same account)") : fmt(gettext("(account %(pseudonym)s)"), f.related)) + ", " + (f.related.status_label || f.related.status) : "") +
+        (f.resolved ? " " + gettext("(resolved)") : "")));
       fl.appendChild(li);
     }
-    status(`Reviewing a photo uploaded ${new Date(item.created_at).toLocaleString()}. ${buffer.length - 1} more loaded.`);
+    status(fmt(gettext("Reviewing a photo uploaded %(when)s. %(more)s more loaded."),
+      { when: new Date(item.created_at).toLocaleString(lang), more: buffer.length - 1 }));
     root.focus({ preventScroll: true });
   }
 
@@ -223,15 +242,16 @@
     }
     inflight -= 1;
     if (r.status === 200) {
-      status(`${decision[0].toUpperCase() + decision.slice(1)}d: ${r.data.outcome}. ` + (buffer[0] ? "Next photo shown." : ""));
+      status(fmt(gettext("%(done)s: %(outcome)s."), { done: DONE[decision] || decision, outcome: OUTCOMES[r.data.outcome] || r.data.outcome }) +
+        (buffer[0] ? " " + gettext("Next photo shown.") : ""));
       root.dataset.lastOutcome = r.data.outcome;
     } else if (r.status === 400) {
       if (decided.includes(item.id)) decided.splice(decided.indexOf(item.id), 1);
       buffer.unshift(item); show(); // a bad reason or correction: let the moderator fix it
-      status((r.data && r.data.error && r.data.error.message) || "The decision was refused.");
+      status((r.data && r.data.error && r.data.error.message) || gettext("The decision was refused."));
     } else {
-      status(((r.data && r.data.error && r.data.error.message) || "The decision could not be recorded.") +
-        " The photo was dropped from your screen.");
+      status(((r.data && r.data.error && r.data.error.message) || gettext("The decision could not be recorded.")) +
+        " " + gettext("The photo was dropped from your screen."));
     }
     root.dataset.decisions = String(Number(root.dataset.decisions || 0) + 1);
     fill();
@@ -251,7 +271,7 @@
 
   function reject(code) {
     const note = $("reject-note").value.trim();
-    if (code === "other" && !note) { $("reject-error").textContent = "Type a note for “other”, then press Ctrl+Enter."; $("reject-note").focus(); return; }
+    if (code === "other" && !note) { $("reject-error").textContent = gettext("Type a note for “other”, then press Ctrl+Enter."); $("reject-note").focus(); return; }
     closePanels();
     decide("reject", { reason_code: code, note });
   }

@@ -42,7 +42,7 @@ def test_keyboard_review_with_consensus(browser_page, live_server, login, make_u
     # The detector's box and five landmarks over the photo; the flag with its photo.
     assert page.locator("#overlay-original rect").count() == 1
     assert page.locator("#overlay-original circle").count() == 5
-    assert "3 bits apart" in page.inner_text("#ev-flags")
+    assert "3 small differences" in page.inner_text("#ev-flags")
     assert page.locator("#ev-flags img").count() == 1
     # The shortcut overlay opens and closes with ?.
     page.keyboard.press("?")

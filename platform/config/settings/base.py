@@ -81,6 +81,9 @@ MIDDLEWARE = [
     "facecommons.common.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions (the language chosen in the switcher is kept in a cookie) and before
+    # CommonMiddleware; picks the language from the cookie, else Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -104,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "facecommons.common.context_processors.site",
             ],
         },
@@ -125,6 +129,18 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The shipped interface languages. Each one has a complete catalogue under locale/ (a test
+# fails when an interface string lacks a translation); names are shown in their own language.
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("fr", "Français"),
+    ("hi", "हिन्दी"),
+    ("sw", "Kiswahili"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [ROOT_DIR / "locale"]
 
 # --- Static and private files --------------------------------------------------------
 STATIC_URL = "/static/"

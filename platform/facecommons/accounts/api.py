@@ -8,6 +8,7 @@ from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -39,7 +40,7 @@ def _user(request: Request) -> User:
 
 
 def _bad_credentials() -> ApiError:
-    return ApiError("The email address or password is not correct.", code="invalid_credentials")
+    return ApiError(gettext("The email address or password is not correct."), code="invalid_credentials")
 
 
 def _check_second_factor(user: User, code: str) -> None:
@@ -51,10 +52,10 @@ def _check_second_factor(user: User, code: str) -> None:
     if totp is None:
         return
     if not code:
-        raise ApiError("Two-factor authentication is on for this account: send the current code of your "
-                       "authenticator app as \"otp\".", code="otp_required", status_code=401)
+        raise ApiError(gettext("Two-factor authentication is on for this account: send the current code of your "
+                       "authenticator app as \"otp\"."), code="otp_required", status_code=401)
     if not TOTP(totp).validate_code(code.strip()):
-        raise ApiError("The two-factor code is not correct or has expired.", code="otp_invalid", status_code=401)
+        raise ApiError(gettext("The two-factor code is not correct or has expired."), code="otp_invalid", status_code=401)
 
 
 class TokenApi(APIView):
@@ -81,14 +82,14 @@ class TokenApi(APIView):
             user = get_adapter(request._request).authenticate(request._request, email=email, password=password)
         except ValidationError as exc:
             if getattr(exc, "code", "") == "too_many_login_attempts":
-                raise ApiError("Too many failed sign-in attempts. Please wait a few minutes and try again.",
+                raise ApiError(gettext("Too many failed sign-in attempts. Please wait a few minutes and try again."),
                                code="too_many_attempts", status_code=429) from exc
             raise _bad_credentials() from exc
         # allauth may hand back an inactive user (to explain the refusal): never a token for it.
         if user is None or not user.is_active or user.withdrawn_at is not None:
             raise _bad_credentials()
         if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
-            raise ApiError("Please verify your email address first: follow the link we sent you.",
+            raise ApiError(gettext("Please verify your email address first: follow the link we sent you."),
                            code="email_unverified")
         _check_second_factor(user, ser.validated_data.get("otp", ""))
         token, _ = Token.objects.get_or_create(user=user)
@@ -154,10 +155,10 @@ class WithdrawApi(APIView):
         ser = WithdrawSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         if ser.validated_data["confirm"] is not True:
-            raise ApiError("Send {\"confirm\": true} to withdraw; this deletes everything and cannot be undone.",
-                           code="confirmation_required", fields={"confirm": ["Must be true."]})
+            raise ApiError(gettext("Send {\"confirm\": true} to withdraw; this deletes everything and cannot be undone."),
+                           code="confirmation_required", fields={"confirm": [gettext("Must be true.")]})
         account_withdraw(user=_user(request))
         if getattr(request._request, "session", None) is not None:
             logout(request._request)
-        return Response({"withdrawn": True, "message": "Your photos and derived files have been deleted and your "
-                                                       "account is closed."})
+        return Response({"withdrawn": True, "message": gettext("Your photos and derived files have been deleted and "
+                                                               "your account is closed.")})

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-WITHDRAW_PHRASE = "DELETE MY DATA"
+# The phrase is shown in the reader's language; the English one is accepted too, so that a
+# person who switched language half-way is never stuck.
+WITHDRAW_PHRASE = gettext_noop("DELETE MY DATA")
 
 
 class ConsentForm(forms.Form):
@@ -15,12 +18,12 @@ class ConsentForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     adult = forms.BooleanField(
-        required=True, label="I am 18 or older",
-        error_messages={"required": "You must confirm that you are 18 or older to take part."},
+        required=True, label=gettext_lazy("I am 18 or older"),
+        error_messages={"required": gettext_lazy("You must confirm that you are 18 or older to take part.")},
     )
     agree = forms.BooleanField(
-        required=True, label="I have read this consent and I agree to it",
-        error_messages={"required": "Please tick the box to show you agree to the consent text."},
+        required=True, label=gettext_lazy("I have read this consent and I agree to it"),
+        error_messages={"required": gettext_lazy("Please tick the box to show you agree to the consent text.")},
     )
 
 
@@ -28,16 +31,17 @@ class WithdrawForm(forms.Form):
     """Withdrawal deletes everything: the person types a phrase so it cannot happen by a slip."""
 
     confirm = forms.CharField(
-        label=f'Type "{WITHDRAW_PHRASE}" to confirm', max_length=50, strip=True,
+        label=gettext_lazy("Type the phrase shown to confirm"), max_length=50, strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
     )
 
     def clean_confirm(self) -> str:
         value: str = self.cleaned_data["confirm"]
-        if " ".join(value.split()).upper() != WITHDRAW_PHRASE:
-            raise forms.ValidationError(f'Please type "{WITHDRAW_PHRASE}" exactly to confirm; nothing was deleted.')
+        if " ".join(value.split()).upper() not in {WITHDRAW_PHRASE, gettext(WITHDRAW_PHRASE).upper()}:
+            raise forms.ValidationError(gettext("Please type “%(phrase)s” exactly to confirm; nothing was deleted.")
+                                        % {"phrase": gettext(WITHDRAW_PHRASE)})
         return value
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.phrase = WITHDRAW_PHRASE
+        self.phrase = gettext(WITHDRAW_PHRASE)

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 
 from facecommons.accounts.roles import is_moderator
 
@@ -44,7 +45,7 @@ class StaffMFAMiddleware:
                     and (is_moderator(user) or user.is_staff) and not self._has_totp(user)):
                 if request.path.startswith("/api/"):
                     return JsonResponse({"error": {"code": "mfa_required", "message":
-                                        "Moderators and admins must set up two-factor authentication first."}},
+                                        gettext("Moderators and admins must set up two-factor authentication first.")}},
                                         status=403)
                 return redirect("mfa_activate_totp")
         return self.get_response(request)

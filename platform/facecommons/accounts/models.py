@@ -10,13 +10,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    CONTRIBUTOR = "contributor", "Contributor"
-    MODERATOR = "moderator", "Moderator"
-    RESEARCHER = "researcher", "Researcher"
-    ADMIN = "admin", "Admin"
+    CONTRIBUTOR = "contributor", _("Contributor")
+    MODERATOR = "moderator", _("Moderator")
+    RESEARCHER = "researcher", _("Researcher")
+    ADMIN = "admin", _("Admin")
 
 
 def _pseudonym() -> str:

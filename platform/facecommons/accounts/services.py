@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from facecommons.accounts.models import ConsentAcceptance, ConsentVersion, Role, User
 from facecommons.accounts.roles import grant_role
@@ -26,11 +27,12 @@ def consent_accept(*, user: User, version: int, adult: bool) -> ConsentAcceptanc
     """Record acceptance of ``version``; it must be the current one and ``adult`` true."""
     current = consent_current()
     if current is None:
-        raise ValueError("There is no consent text to accept yet.")
+        raise ValueError(gettext("There is no consent text to accept yet."))
     if version != current.version:
-        raise ValueError(f"Version {version} is not the current consent (v{current.version}); please read and accept the current one.")
+        raise ValueError(gettext("Version %(version)s is not the current consent (v%(current)s); please read and accept "
+                                 "the current one.") % {"version": version, "current": current.version})
     if not adult:
-        raise ValueError("You must confirm that you are 18 or older to take part.")
+        raise ValueError(gettext("You must confirm that you are 18 or older to take part."))
     acceptance, _ = ConsentAcceptance.objects.update_or_create(
         user=user, version=current,
         defaults={"adult_confirmed": True, "accepted_at": timezone.now(), "withdrawn_at": None},

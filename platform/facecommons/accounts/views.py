@@ -14,11 +14,12 @@ from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBas
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from facecommons.accounts.forms import ConsentForm, WithdrawForm
-from facecommons.accounts.models import ConsentAcceptance
+from facecommons.accounts.models import ConsentAcceptance, Role
 from facecommons.accounts.roles import ROLE_GROUPS
 from facecommons.accounts.services import (
     account_export,
@@ -83,14 +84,15 @@ def consent_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ConsentForm(request.POST)
         if current is None:
-            messages.error(request, "There is no consent text to accept yet. Please come back later.")
+            messages.error(request, gettext("There is no consent text to accept yet. Please come back later."))
         elif form.is_valid():
             try:
                 consent_accept(user=user, version=form.cleaned_data["version"], adult=form.cleaned_data["adult"])
             except ValueError as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"Thank you: you accepted consent version {current.version}.")
+                messages.success(request, gettext("Thank you: you accepted consent version %(version)s.")
+                                 % {"version": current.version})
                 return redirect(next_url)
     return render(request, "accounts/consent.html", {
         "consent": current, "form": form, "has_current": has_current, "needs_new_version": needs_new_version,
@@ -115,20 +117,21 @@ def account_page(request: HttpRequest) -> HttpResponse:
             Token.objects.filter(user=user).delete()
             new_token = Token.objects.create(user=user).key
             audit_record(actor=user, action="api_token_created", obj=user)
-            messages.success(request, "A new API token was created. Copy it now: it is shown only once.")
+            messages.success(request, gettext("A new API token was created. Copy it now: it is shown only once."))
         elif action == "revoke_token":
             deleted, _ = Token.objects.filter(user=user).delete()
             if deleted:
                 audit_record(actor=user, action="api_token_revoked", obj=user)
-            messages.success(request, "Your API token was revoked.")
+            messages.success(request, gettext("Your API token was revoked."))
             return redirect("account")
         else:
-            messages.error(request, "Unknown action.")
+            messages.error(request, gettext("Unknown action."))
             return redirect("account")
     token = Token.objects.filter(user=user).first()
-    roles = [ROLE_GROUPS[g] for g in user.groups.values_list("name", flat=True) if g in ROLE_GROUPS]
-    if user.is_superuser and "Admin" not in roles:
-        roles.append("Admin")
+    keys = [g for g in user.groups.values_list("name", flat=True) if g in ROLE_GROUPS]
+    if user.is_superuser and Role.ADMIN not in keys:
+        keys.append(Role.ADMIN)
+    roles = [ROLE_GROUPS[k] for k in keys]
     current = consent_current()
     return render(request, "accounts/account.html", {
         "roles": roles,
@@ -164,8 +167,8 @@ def withdraw_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         account_withdraw(user=user)
         logout(request)
-        messages.success(request, "Your consent is withdrawn: your photos and derived files are deleted and your "
-                                  "account is closed. Thank you for having taken part.")
+        messages.success(request, gettext("Your consent is withdrawn: your photos and derived files are deleted and your "
+                                  "account is closed. Thank you for having taken part."))
         return redirect("/")
     return render(request, "accounts/withdraw.html", {
         "form": form, "photo_count": user.contributions.count(),

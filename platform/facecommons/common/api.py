@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -65,7 +66,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
-        return Response({"error": {"code": "not_found", "message": "Not found."}}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"error": {"code": "not_found", "message": gettext("Not found.")}}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     response = drf_exception_handler(exc, context)
@@ -80,7 +81,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             message = " ".join(str(m) for m in exc.detail)
         else:
             message = "; ".join(f"{k}: {' '.join(v)}" if k != "non_field_errors" else " ".join(v)
-                                for k, v in fields.items()) or "Invalid input."
+                                for k, v in fields.items()) or gettext("Invalid input.")
         body = {"code": "invalid", "message": message}
         if fields:
             body["fields"] = fields

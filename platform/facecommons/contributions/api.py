@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
 from django.http import Http404
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -46,7 +47,7 @@ def request_data(request: Request) -> Any:
     try:
         return request.data
     except RequestDataTooBig as exc:
-        raise ApiError("The request is too large.", code="request_too_large", status_code=413) from exc
+        raise ApiError(gettext("The request is too large."), code="request_too_large", status_code=413) from exc
     except SuspiciousOperation as exc:
         raise ApiError(f"The request could not be read: {exc}", code="bad_request", status_code=400) from exc
 
@@ -108,17 +109,18 @@ class ContributionListApi(APIView):
             length = 0
         if length > max_upload_bytes() + MULTIPART_SLACK:
             # Refuse before reading the body: nothing gets spooled to disk.
-            raise ApiError(f"The file is too large: at most {max_upload_bytes() // (1024 * 1024)} MB per photo.",
+            raise ApiError(gettext("The file is too large: at most %(max)s MB per photo.")
+                           % {"max": max_upload_bytes() // (1024 * 1024)},
                            code="file_too_large", status_code=413)
         data = request_data(request)
         upload = request.FILES.get("image")
         if upload is None:
-            raise ApiError("Please attach a photo in the 'image' field (multipart/form-data).", code="invalid",
-                           fields={"image": ["This field is required."]})
+            raise ApiError(gettext("Please attach a photo in the 'image' field (multipart/form-data)."), code="invalid",
+                           fields={"image": [gettext("This field is required.")]})
         categories = parse_json_field(data.get("categories"), "categories")
         if categories is None:
-            raise ApiError("Please declare the categories.", code="invalid",
-                           fields={"categories": ["This field is required."]})
+            raise ApiError(gettext("Please declare the categories."), code="invalid",
+                           fields={"categories": [gettext("This field is required.")]})
         free_text = parse_json_field(data.get("free_text"), "free_text")
         try:
             c = contribution_create(owner=request.user, fileobj=upload, filename=upload.name or "",
@@ -129,7 +131,7 @@ class ContributionListApi(APIView):
             raise validation_error(exc) from exc
         except OSError as exc:  # storage full or unreachable: our fault, and worth a retry
             logger.exception("could not store an upload")
-            raise ApiError("We could not store your photo just now. Please try again in a few minutes.",
+            raise ApiError(gettext("We could not store your photo just now. Please try again in a few minutes."),
                            code="storage_unavailable", status_code=503) from exc
         c = contribution_list_for_owner(owner=request.user).select_related("taxonomy").get(pk=c.pk)
         return Response(ContributionSerializer(c, context={"request": request}).data, status=status.HTTP_201_CREATED)
@@ -152,7 +154,7 @@ class ContributionDetailApi(APIView):
         categories = parse_json_field(data.get("categories"), "categories") or {}
         free_text = parse_json_field(data.get("free_text"), "free_text")
         if not categories and free_text is None:
-            raise ApiError("Nothing to change: send 'categories' and/or 'free_text'.", code="invalid")
+            raise ApiError(gettext("Nothing to change: send 'categories' and/or 'free_text'."), code="invalid")
         merged_text = {**c.categories_free_text, **(free_text or {})}
         try:
             contribution_update_categories(contribution=c, categories={**c.categories, **categories},

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from facecommons.contributions.models import TaxonomyVersion
 from facecommons.contributions.services import FREE_TEXT_MAX, categories_validate
@@ -78,22 +79,22 @@ class CategoriesForm(forms.Form):
         init_text = initial_free_text or {}
         for cat in self._categories:
             values = list(cat.values.all())
-            choices = [(v.key, v.label) for v in values]
+            choices = [(v.key, v.display_label) for v in values]
             known = {v.key for v in values}
             raw = init_cats.get(cat.key)
             if cat.multiple:
                 chosen = [v for v in (raw if isinstance(raw, list) else [raw] if isinstance(raw, str) else [])
                           if v in known]
                 self.fields[cat.key] = forms.MultipleChoiceField(
-                    label=cat.label, choices=choices, required=False, initial=chosen,
+                    label=cat.display_label, choices=choices, required=False, initial=chosen,
                     widget=forms.CheckboxSelectMultiple)
             else:
                 self.fields[cat.key] = forms.ChoiceField(
-                    label=cat.label, choices=choices, required=False,
+                    label=cat.display_label, choices=choices, required=False,
                     initial=raw if isinstance(raw, str) and raw in known else None, widget=forms.RadioSelect)
             if any(v.free_text for v in values):
                 self.fields[TEXT_PREFIX + cat.key] = forms.CharField(
-                    label=f"{cat.label}: in your own words", required=False, max_length=FREE_TEXT_MAX,
+                    label=gettext("%(category)s: in your own words") % {"category": cat.display_label}, required=False, max_length=FREE_TEXT_MAX,
                     initial=init_text.get(cat.key, ""))
 
     def clean(self) -> dict[str, Any]:
@@ -128,10 +129,10 @@ class CategoriesForm(forms.Form):
             text_name = TEXT_PREFIX + cat.key
             text = self[text_name].value() if text_name in self.fields else ""
             spec = CategorySpec(
-                key=cat.key, label=cat.label, help_text=cat.help_text, multiple=cat.multiple, required=cat.required,
+                key=cat.key, label=cat.display_label, help_text=cat.display_help_text, multiple=cat.multiple, required=cat.required,
                 field_name=bf.html_name, text_field_name=self.add_prefix(text_name), text=text or "",
                 errors=[str(e) for e in [*self.errors.get(cat.key, []), *self.errors.get(text_name, [])]],
-                values=[ValueSpec(key=v.key, label=v.label, swatch=v.swatch, free_text=v.free_text,
+                values=[ValueSpec(key=v.key, label=v.display_label, swatch=v.swatch, free_text=v.free_text,
                                   exclusive=v.exclusive, checked=v.key in chosen) for v in cat.values.all()],
             )
             out.append(spec)

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -42,6 +43,16 @@ class Category(models.Model):
     def __str__(self) -> str:
         return f"{self.label} (v{self.taxonomy.version})"
 
+    # The labels are written in English (the seed's are catalogue entries); pages show them
+    # in the reader's language through these, never the stored text or the key.
+    @property
+    def display_label(self) -> str:
+        return gettext(self.label) if self.label else ""
+
+    @property
+    def display_help_text(self) -> str:
+        return gettext(self.help_text) if self.help_text else ""
+
 
 class CategoryValue(models.Model):
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="values")
@@ -60,17 +71,21 @@ class CategoryValue(models.Model):
     def __str__(self) -> str:
         return f"{self.category.key}={self.key}"
 
+    @property
+    def display_label(self) -> str:
+        return gettext(self.label) if self.label else ""
+
 
 class ContributionStatus(models.TextChoices):
-    RECEIVED = "received", "Received"
-    PROCESSING = "processing", "Processing"
-    AWAITING_REVIEW = "awaiting_review", "Awaiting review"
+    RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
+    AWAITING_REVIEW = "awaiting_review", _("Awaiting review")
     # No face found even on the enhanced copy: the contributor decides (delete, retake, or ask
     # a person to check it). Not queued, not rejected.
     AWAITING_CONTRIBUTOR = "awaiting_contributor", _("Waiting for you")
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    FAILED = "failed", "Failed"
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
 
 
 class Contribution(models.Model):
@@ -124,11 +139,11 @@ class Contribution(models.Model):
 
 
 class FileVariant(models.TextChoices):
-    ORIGINAL = "original", "Original (normalised)"
-    ENHANCED = "enhanced", "Enhanced (low light)"
-    THUMBNAIL = "thumbnail", "Thumbnail"
-    CROP = "crop", "Aligned face crop 112x112"
-    CROP224 = "crop224", "Aligned face crop 224x224"
+    ORIGINAL = "original", _("Original (normalised)")
+    ENHANCED = "enhanced", _("Enhanced (low light)")
+    THUMBNAIL = "thumbnail", _("Thumbnail")
+    CROP = "crop", _("Aligned face crop 112x112")
+    CROP224 = "crop224", _("Aligned face crop 224x224")
 
 
 class ContributionFile(models.Model):

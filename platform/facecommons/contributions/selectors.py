@@ -24,7 +24,7 @@ def taxonomy_as_dict(taxonomy: TaxonomyVersion) -> dict[str, Any]:
     for cat in taxonomy.categories.all():
         values = []
         for v in cat.values.all():
-            item: dict[str, Any] = {"key": v.key, "label": v.label}
+            item: dict[str, Any] = {"key": v.key, "label": v.display_label}
             if v.swatch:
                 item["swatch"] = v.swatch
             if v.free_text:
@@ -32,7 +32,7 @@ def taxonomy_as_dict(taxonomy: TaxonomyVersion) -> dict[str, Any]:
             if v.exclusive:
                 item["exclusive"] = True
             values.append(item)
-        categories.append({"key": cat.key, "label": cat.label, "help_text": cat.help_text, "multiple": cat.multiple,
+        categories.append({"key": cat.key, "label": cat.display_label, "help_text": cat.display_help_text, "multiple": cat.multiple,
                            "required": cat.required, "values": values})
     return {"version": taxonomy.version, "categories": categories}
 

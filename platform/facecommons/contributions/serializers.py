@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -115,12 +116,14 @@ def parse_json_field(value: Any, name: str) -> Any:
         try:
             parsed = json_load(value, what=f"'{name}'")
         except ParseError as exc:
-            raise ApiError(f"'{name}' must be a JSON object.", code="invalid",
+            raise ApiError(gettext("“%(name)s” must be a JSON object.") % {"name": name}, code="invalid",
                            status_code=exc.status_code, fields={name: [str(exc.detail)]}) from exc
     else:
         parsed = None
     if isinstance(parsed, dict):
         if json_depth(parsed) > max_json_depth():
-            raise ApiError(f"'{name}' is nested too deeply.", code="invalid", fields={name: ["Nested too deeply."]})
+            raise ApiError(gettext("“%(name)s” is nested too deeply.") % {"name": name}, code="invalid",
+                           fields={name: [gettext("Nested too deeply.")]})
         return parsed
-    raise ApiError(f"'{name}' must be a JSON object.", code="invalid", fields={name: ["Expected a JSON object."]})
+    raise ApiError(gettext("“%(name)s” must be a JSON object.") % {"name": name}, code="invalid",
+                   fields={name: [gettext("Expected a JSON object.")]})

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
@@ -138,15 +139,15 @@ def categories_validate(*, categories: Any, free_text: Any | None,
     """
     errors: dict[str, list[str]] = {}
     if not isinstance(categories, dict):
-        raise ValidationError({"categories": ["Categories must be an object of category → value(s)."]})
+        raise ValidationError({"categories": [gettext("Categories must be an object of category → value(s).")]})
     if free_text is None:
         free_text = {}
     if not isinstance(free_text, dict):
-        raise ValidationError({"free_text": ["Free text must be an object of category → text."]})
+        raise ValidationError({"free_text": [gettext("Free text must be an object of category → text.")]})
     cats = {c.key: c for c in taxonomy.categories.all()}
     for key in categories:
         if key not in cats:
-            errors.setdefault(str(key)[:40], []).append(f"Unknown category '{str(key)[:40]}'.")
+            errors.setdefault(str(key)[:40], []).append(gettext("Unknown category “%(key)s”.") % {"key": str(key)[:40]})
     clean: dict[str, Any] = {}
     clean_text: dict[str, str] = {}
     for key, cat in cats.items():
@@ -154,42 +155,47 @@ def categories_validate(*, categories: Any, free_text: Any | None,
         raw = categories.get(key)
         if raw is None or raw == "" or raw == []:
             if cat.required:
-                errors.setdefault(key, []).append(f"Please choose {'one or more values' if cat.multiple else 'a value'} "
-                                                  f"for {cat.label.lower()}.")
+                msg = (gettext("Please choose one or more values for “%(category)s”.") if cat.multiple
+                       else gettext("Please choose a value for “%(category)s”."))
+                errors.setdefault(key, []).append(msg % {"category": cat.display_label})
             continue
         if cat.multiple:
             chosen = [raw] if isinstance(raw, str) else raw
             if not isinstance(chosen, list) or not all(isinstance(v, str) for v in chosen):
-                errors.setdefault(key, []).append(f"{cat.label}: give a list of value keys.")
+                errors.setdefault(key, []).append(gettext("%(category)s: give a list of value keys.") % {"category": cat.display_label})
                 continue
             chosen = list(dict.fromkeys(chosen))
         else:
             if isinstance(raw, list) and len(raw) == 1:
                 raw = raw[0]
             if not isinstance(raw, str):
-                errors.setdefault(key, []).append(f"{cat.label}: choose exactly one value.")
+                errors.setdefault(key, []).append(gettext("%(category)s: choose exactly one value.") % {"category": cat.display_label})
                 continue
             chosen = [raw]
         unknown = [v for v in chosen if v not in values]
         if unknown:
-            errors.setdefault(key, []).append(f"{cat.label}: unknown value '{unknown[0][:40]}'.")
+            errors.setdefault(key, []).append(gettext("%(category)s: unknown value “%(value)s”.")
+                                              % {"category": cat.display_label, "value": unknown[0][:40]})
             continue
         exclusive = [v for v in chosen if values[v].exclusive]
         if exclusive and len(chosen) > 1:
-            errors.setdefault(key, []).append(f"{cat.label}: '{values[exclusive[0]].label}' cannot be combined "
-                                              "with other values.")
+            errors.setdefault(key, []).append(
+                gettext("%(category)s: “%(value)s” cannot be combined with other values.")
+                % {"category": cat.display_label, "value": values[exclusive[0]].display_label})
             continue
         if any(values[v].free_text for v in chosen):
             text = free_text.get(key)
             text = " ".join(text.split()) if isinstance(text, str) else ""
             text = "".join(ch for ch in text if ch.isprintable())
             if not text:
-                errors.setdefault(key, []).append(f"{cat.label}: please describe in your own words, or choose "
-                                                  "another value.")
+                errors.setdefault(key, []).append(
+                    gettext("%(category)s: please describe in your own words, or choose another value.")
+                    % {"category": cat.display_label})
                 continue
             if len(text) > FREE_TEXT_MAX:
-                errors.setdefault(key, []).append(f"{cat.label}: the description must be at most {FREE_TEXT_MAX} "
-                                                  f"characters (it has {len(text)}).")
+                errors.setdefault(key, []).append(
+                    gettext("%(category)s: the description must be at most %(max)s characters (it has %(n)s).")
+                    % {"category": cat.display_label, "max": FREE_TEXT_MAX, "n": len(text)})
                 continue
             clean_text[key] = text
         clean[key] = chosen if cat.multiple else chosen[0]
@@ -204,8 +210,8 @@ def uploads_in_last_day(owner: Any) -> int:
 
 
 def _duplicate_refusal() -> ContributionRefused:
-    return ContributionRefused("duplicate", "This exact photo has already been uploaded to Face Commons, "
-                                            "so it was not added again.", 409)
+    return ContributionRefused("duplicate", gettext("This exact photo has already been uploaded to Face Commons, "
+                                                    "so it was not added again."), 409)
 
 
 def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, content_type: str | None,
@@ -221,12 +227,12 @@ def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, conten
     from facecommons.contributions.selectors import taxonomy_current
 
     if not user_has_current_consent(owner):
-        raise ContributionRefused("consent_required", "Please read and accept the current consent "
-                                                      "(and confirm you are 18 or older) before uploading.", 403)
+        raise ContributionRefused("consent_required", gettext("Please read and accept the current consent "
+                                                              "(and confirm you are 18 or older) before uploading."), 403)
     limit = int(setting("UPLOADS_PER_DAY", 200))
     if uploads_in_last_day(owner) >= limit:
-        raise ContributionRefused("rate_limited", f"You have reached the limit of {limit} photos in 24 hours. "
-                                                  "Please try again tomorrow.", 429)
+        raise ContributionRefused("rate_limited", gettext("You have reached the limit of %(limit)s photos in 24 hours. "
+                                                          "Please try again tomorrow.") % {"limit": limit}, 429)
     taxonomy = taxonomy_current()
     clean, clean_text = categories_validate(categories=categories, free_text=free_text, taxonomy=taxonomy)
     img = normalise_upload(fileobj, filename=filename, content_type=content_type)
@@ -298,8 +304,8 @@ def contribution_update_categories(*, contribution: Contribution, categories: di
         c = Contribution.objects.select_for_update().get(pk=contribution.pk)
         if c.status not in EDITABLE_STATUSES:
             raise ContributionRefused(
-                "not_editable", f"This photo has already been reviewed ({c.get_status_display().lower()}), "
-                                "so its categories can no longer be changed.", 409)
+                "not_editable", gettext("This photo has already been reviewed (%(status)s), so its categories can "
+                                        "no longer be changed.") % {"status": c.get_status_display()}, 409)
         before = {"categories": c.categories, "free_text": c.categories_free_text, "taxonomy": c.taxonomy.version}
         c.categories, c.categories_free_text, c.taxonomy = clean, clean_text, taxonomy
         c.save(update_fields=["categories", "categories_free_text", "taxonomy", "updated_at"])

@@ -31,6 +31,7 @@ from typing import IO, Any
 
 import imagehash
 import numpy as np
+from django.utils.translation import gettext, gettext_lazy
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from facecommons.common.conf import setting
@@ -70,7 +71,7 @@ JPEG_QUALITY = 92
 # Optimised Huffman tables make the stored file ~5-10 % smaller for ~0.1 s more CPU per 12 MP
 # photo in the web process; see bench/upload_normalise.py and docs/benchmarks.md.
 JPEG_OPTIMIZE = False
-ACCEPTED_LABEL = "JPEG, PNG, WebP or HEIC"
+ACCEPTED_LABEL = gettext_lazy("JPEG, PNG, WebP or HEIC")
 
 
 class UploadRejected(Exception):
@@ -148,11 +149,12 @@ _ACTIVE_ANYWHERE = re.compile(rb"<\s*[sS][cC][rR][iI][pP][tT][\s>]|<\?php\s")
 
 def _refuse_format(name: str) -> UploadRejected:
     if name == "SVG":
-        return UploadRejected("unsupported_format", f"SVG drawings are not accepted: please upload a photo ({ACCEPTED_LABEL}).", 415)
+        return UploadRejected("unsupported_format", gettext("SVG drawings are not accepted: please upload a photo (%(formats)s).") % {"formats": ACCEPTED_LABEL}, 415)
     if name == "text":
-        return UploadRejected("unsupported_format", f"This file is text, not a photo. Please upload a {ACCEPTED_LABEL} photo.", 415)
+        return UploadRejected("unsupported_format", gettext("This file is text, not a photo. Please upload a %(formats)s photo.") % {"formats": ACCEPTED_LABEL}, 415)
     return UploadRejected("unsupported_format",
-                          f"{name} files are not accepted. Please upload a photo as {ACCEPTED_LABEL}.", 415)
+                          gettext("%(name)s files are not accepted. Please upload a photo as %(formats)s.")
+                          % {"name": name, "formats": ACCEPTED_LABEL}, 415)
 
 
 def sniff_format(data: bytes) -> str:
@@ -171,7 +173,7 @@ def sniff_format(data: bytes) -> str:
             raise _refuse_format("AVIF")
         if brand in HEIF_BRANDS or compatible & HEIF_BRANDS:
             return "HEIF"
-        raise _refuse_format("Video or other ISO media")
+        raise _refuse_format(gettext("Video or other ISO media"))
     for sig, name in _OTHER_SIGNATURES:
         if head.startswith(sig):
             raise _refuse_format(name)
@@ -186,7 +188,8 @@ def sniff_format(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     raise UploadRejected("unsupported_format",
-                         f"This file is not an image we recognise. Please upload a {ACCEPTED_LABEL} photo.", 415)
+                         gettext("This file is not an image we recognise. Please upload a %(formats)s photo.")
+                         % {"formats": ACCEPTED_LABEL}, 415)
 
 
 def sanitise_filename(filename: str | None) -> str:
@@ -211,28 +214,33 @@ def check_name_and_type(fmt: str, filename: str, content_type: str | None) -> No
     # Clients that send a blob without a name ("blob", "image") let the content decide.
     if ext and ext not in EXTENSIONS[fmt]:
         known = next((f for f, exts in EXTENSIONS.items() if ext in exts), None)
-        what = f"a {known} name" if known else f"the extension .{ext}"
+        what = (gettext("a %(format)s name") % {"format": known} if known
+                else gettext("the extension .%(ext)s") % {"ext": ext})
         raise UploadRejected(
             "content_mismatch",
-            f"The file name says .{ext} but the content is a {fmt} image ({what} does not match). "
-            "Rename the file or export it again.", 400)
+            gettext("The file name says .%(ext)s but the content is a %(format)s image (%(what)s does not match). "
+                    "Rename the file or export it again.") % {"ext": ext, "format": fmt, "what": what}, 400)
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype and ctype not in GENERIC_CONTENT_TYPES and ctype not in CONTENT_TYPES[fmt]:
         if not any(ctype in types for types in CONTENT_TYPES.values()):
             raise UploadRejected("unsupported_format",
-                                 f"Files of type {ctype} are not accepted. Please upload a {ACCEPTED_LABEL} photo.", 415)
+                                 gettext("Files of type %(type)s are not accepted. Please upload a %(formats)s photo.")
+                                 % {"type": ctype, "formats": ACCEPTED_LABEL}, 415)
         raise UploadRejected("content_mismatch",
-                             f"The file was sent as {ctype} but its content is a {fmt} image.", 400)
+                             gettext("The file was sent as %(type)s but its content is a %(format)s image.")
+                             % {"type": ctype, "format": fmt}, 400)
 
 
 # --- container structure ---------------------------------------------------------------
 
 def _truncated() -> UploadRejected:
-    return UploadRejected("truncated", "The image is incomplete (the file ends too early). Please upload it again.", 400)
+    return UploadRejected("truncated", gettext("The image is incomplete (the file ends too early). "
+                                                  "Please upload it again."), 400)
 
 
 def _corrupt(detail: str = "") -> UploadRejected:
-    return UploadRejected("corrupt", "The image data is damaged and cannot be read." + (f" ({detail})" if detail else ""), 400)
+    return UploadRejected("corrupt", gettext("The image data is damaged and cannot be read.")
+                          + (f" ({detail})" if detail else ""), 400)
 
 
 _JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
@@ -304,12 +312,13 @@ def _png_end(data: bytes) -> int:
         if zlib.crc32(data[i + 4:i + 8 + length]) & 0xFFFFFFFF != crc:
             raise _corrupt("PNG checksum mismatch")
         if ctype in (b"acTL", b"fcTL", b"fdAT"):
-            raise UploadRejected("animated", "Animated images are not accepted; please upload a single still photo.", 400)
+            raise UploadRejected("animated", gettext("Animated images are not accepted; please upload a single still photo."), 400)
         ancillary = ctype[0:1].islower()
         if ancillary and length > MAX_METADATA_CHUNK:
             raise UploadRejected("metadata_too_large",
-                                 f"The PNG carries {length // 1024} KB of embedded text or metadata; "
-                                 "photos with such large metadata blocks are not accepted.", 400)
+                                 gettext("The PNG carries %(kb)s KB of embedded text or metadata; "
+                                         "photos with such large metadata blocks are not accepted.")
+                                 % {"kb": length // 1024}, 400)
         i += 12 + length
         if ctype == b"IEND":
             return i
@@ -321,7 +330,7 @@ def _webp_end(data: bytes) -> int:
     if len(data) < 8 + size:
         raise _truncated()
     if b"ANIM" in data[12:64] or (data[12:16] == b"VP8X" and len(data) > 20 and data[20] & 0x02):
-        raise UploadRejected("animated", "Animated images are not accepted; please upload a single still photo.", 400)
+        raise UploadRejected("animated", gettext("Animated images are not accepted; please upload a single still photo."), 400)
     return min(end, len(data))
 
 
@@ -354,13 +363,13 @@ def check_structure(fmt: str, data: bytes) -> None:
     if trailer:
         if _TRAILER_START.match(trailer) or (len(trailer) <= SHORT_TRAILER and _ACTIVE_TRAILER.search(trailer)):
             raise UploadRejected(
-                "polyglot", "This file hides another file (an archive, a web page or a script) after the image. "
-                            "Please upload the plain photo.", 400)
+                "polyglot", gettext("This file hides another file (an archive, a web page or a script) after the image. "
+                            "Please upload the plain photo."), 400)
     if _ACTIVE_ANYWHERE.search(data):
-        raise UploadRejected("polyglot", "This file contains embedded script code and is not accepted.", 400)
+        raise UploadRejected("polyglot", gettext("This file contains embedded script code and is not accepted."), 400)
     if _is_zip(data):
-        raise UploadRejected("polyglot", "This file is also a ZIP archive and is not accepted. "
-                                         "Please upload the plain photo.", 400)
+        raise UploadRejected("polyglot", gettext("This file is also a ZIP archive and is not accepted. "
+                                         "Please upload the plain photo."), 400)
 
 
 def _is_zip(data: bytes) -> bool:
@@ -434,10 +443,13 @@ def _open_header(fmt: str, data: bytes) -> Image.Image:
 
 
 def _too_many_pixels(w: int = 0, h: int = 0) -> UploadRejected:
-    size = f" ({w}×{h} = {w * h / 1e6:.0f} megapixels)" if w and h else ""
-    return UploadRejected("too_many_pixels",
-                          f"The image is too large{size}: at most {max_megapixels():g} megapixels are accepted. "
-                          "Please resize it.", 413)
+    limit = {"max": f"{max_megapixels():g}"}
+    if w and h:
+        message = gettext("The image is too large (%(w)s×%(h)s = %(mp)s megapixels): at most %(max)s megapixels "
+                          "are accepted. Please resize it.") % {"w": w, "h": h, "mp": f"{w * h / 1e6:.0f}", **limit}
+    else:
+        message = gettext("The image is too large: at most %(max)s megapixels are accepted. Please resize it.") % limit
+    return UploadRejected("too_many_pixels", message, 413)
 
 
 def check_dimensions(w: int, h: int) -> None:
@@ -447,11 +459,13 @@ def check_dimensions(w: int, h: int) -> None:
         raise _too_many_pixels(w, h)
     short, long = min(w, h), max(w, h)
     if short < min_short_side():
-        raise UploadRejected("too_small", f"The image is too small ({w}×{h} px): the short side must be at least "
-                                          f"{min_short_side()} px.", 400)
+        raise UploadRejected("too_small", gettext("The image is too small (%(w)s×%(h)s px): the short side must be "
+                                                  "at least %(min)s px.") % {"w": w, "h": h, "min": min_short_side()},
+                             400)
     if long / short > max_aspect_ratio():
-        raise UploadRejected("bad_aspect_ratio", f"The image is {w}×{h} px, which is too long and narrow for a face "
-                                                 f"photo (at most {max_aspect_ratio():g}:1).", 400)
+        raise UploadRejected("bad_aspect_ratio", gettext("The image is %(w)s×%(h)s px, which is too long and narrow "
+                                                         "for a face photo (at most %(max)s:1).")
+                             % {"w": w, "h": h, "max": f"{max_aspect_ratio():g}"}, 400)
 
 
 def perceptual_hash(img: Image.Image) -> str:
@@ -485,8 +499,13 @@ def _read_all(fileobj: IO[bytes]) -> bytes:
 
 
 def _too_large(size: int | None) -> UploadRejected:
-    got = f" ({size / MB:.1f} MB)" if size else ""
-    return UploadRejected("file_too_large", f"The file is too large{got}: at most {max_upload_bytes() // MB} MB per photo.", 413)
+    limit = {"max": max_upload_bytes() // MB}
+    if size:
+        message = gettext("The file is too large (%(size)s MB): at most %(max)s MB per photo.") % {
+            "size": f"{size / MB:.1f}", **limit}
+    else:
+        message = gettext("The file is too large: at most %(max)s MB per photo.") % limit
+    return UploadRejected("file_too_large", message, 413)
 
 
 def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | None) -> NormalisedImage:
@@ -496,7 +515,7 @@ def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | N
     """
     data = _read_all(fileobj)
     if not data:
-        raise UploadRejected("empty_file", "The file is empty.", 400)
+        raise UploadRejected("empty_file", gettext("The file is empty."), 400)
     fmt = sniff_format(data)
     if fmt == "HEIF" and not HEIF_AVAILABLE:  # pragma: no cover
         raise _refuse_format("HEIC")
@@ -511,8 +530,8 @@ def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | N
         # MPO (a JPEG followed by depth or gain-map pictures, as phones write) is a still photo:
         # the first picture is the photo. Anything else with several frames is an animation.
         if im.format != "MPO" and (getattr(im, "n_frames", 1) > 1 or getattr(im, "is_animated", False)):
-            raise UploadRejected("animated", "Animated images and image sequences are not accepted; "
-                                             "please upload a single still photo.", 400)
+            raise UploadRejected("animated", gettext("Animated images and image sequences are not accepted; "
+                                             "please upload a single still photo."), 400)
         icc = im.info.get("icc_profile")
         try:
             with warnings.catch_warnings():

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -57,7 +58,7 @@ class _TaxonomyLabels:
         if taxonomy_id not in self._cache:
             tax = TaxonomyVersion.objects.prefetch_related("categories__values").get(pk=taxonomy_id)
             self._cache[taxonomy_id] = {
-                c.key: (c.label, {v.key: v.label for v in c.values.all()})
+                c.key: (c.display_label, {v.key: v.display_label for v in c.values.all()})
                 for c in sorted(tax.categories.all(), key=lambda c: (c.order, c.id))
             }
         return self._cache[taxonomy_id]
@@ -78,7 +79,7 @@ def category_rows(c: Contribution, labels: _TaxonomyLabels) -> list[dict[str, st
             declared = f"{declared} ({text})" if declared else text
         corrected = ""
         if key in (c.corrected_categories or {}) and c.corrected_categories[key] != c.categories.get(key):
-            corrected = _label_list(c.corrected_categories[key], value_labels) or "(removed)"
+            corrected = _label_list(c.corrected_categories[key], value_labels) or gettext("(removed)")
         rows.append({"key": key, "label": label, "declared": declared or "—", "corrected": corrected})
     return rows
 
@@ -93,13 +94,29 @@ def _thumb_url(c: Contribution) -> str:
     return _image_url(c, FileVariant.THUMBNAIL if FileVariant.THUMBNAIL in variants else FileVariant.ORIGINAL)
 
 
+def rejection_text(message: str) -> str:
+    """The stored (English) rejection sentence in the reader's language.
+
+    The standard sentences are catalogue entries (``REJECT_MESSAGES``, the pipeline's
+    ``REASONS``); a moderator's note after the standard sentence stays as written."""
+    if not message:
+        return gettext("This photo was not accepted.")
+    translated = gettext(message)
+    if translated != message:
+        return translated
+    head, sep, rest = message.partition(". ")
+    if sep and gettext(head + ".") != head + ".":
+        return f"{gettext(head + '.')} {rest}"
+    return message
+
+
 def photo_status(c: Contribution) -> dict[str, Any]:
     """What the pages show (and poll) about a photo's status."""
     reason = ""
     if c.status == ContributionStatus.REJECTED:
-        reason = c.rejection_message or c.rejection_code.replace("_", " ")
+        reason = rejection_text(c.rejection_message)
     elif c.status == ContributionStatus.FAILED:
-        reason = "Something went wrong while processing this photo. We will retry or look into it."
+        reason = gettext("Something went wrong while processing this photo. We will retry or look into it.")
     return {
         "id": str(c.pk), "status": c.status, "status_label": c.get_status_display(), "reason": reason,
         "settled": c.status in FINAL, "editable": c.status in EDITABLE_STATUSES, "thumb_url": _thumb_url(c),
@@ -110,10 +127,10 @@ def _require_consent(request: HttpRequest, next_url: str) -> HttpResponse | None
     if user_has_current_consent(request.user):  # type: ignore[arg-type]
         return None
     if consent_current() is None:
-        messages.error(request, "Uploads are not open yet: there is no consent text to accept.")
+        messages.error(request, gettext("Uploads are not open yet: there is no consent text to accept."))
     else:
-        messages.info(request, "Before you upload, please read and accept the current consent and confirm "
-                               "that you are 18 or older.")
+        messages.info(request, gettext("Before you upload, please read and accept the current consent and "
+                                       "confirm that you are 18 or older."))
     return redirect(f"{reverse('consent')}?next={next_url}")
 
 
@@ -141,10 +158,10 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         files = request.FILES.getlist("image") + request.FILES.getlist("camera")
         if not files:
             form.is_valid()
-            form.add_error(None, "Please choose at least one photo to upload.")
+            form.add_error(None, gettext("Please choose at least one photo to upload."))
             status = 400
         elif len(files) > MAX_FILES_PER_POST:
-            form.add_error(None, f"Please upload at most {MAX_FILES_PER_POST} photos at a time.")
+            form.add_error(None, gettext("Please upload at most %(max)s photos at a time.") % {"max": MAX_FILES_PER_POST})
             status = 400
         elif form.is_valid():
             created = 0
@@ -158,8 +175,9 @@ def upload_page(request: HttpRequest) -> HttpResponse:
                 except ValidationError as exc:
                     messages.error(request, f"{f.name}: {' '.join(exc.messages)}")
             if created:
-                messages.success(request, f"{created} photo{'s' if created != 1 else ''} received. "
-                                          "You can follow the progress here.")
+                messages.success(request, ngettext("%(count)s photo received. You can follow its progress here.",
+                                                   "%(count)s photos received. You can follow their progress here.",
+                                                   created) % {"count": created})
                 return redirect("my-photos")
             status = 400
         else:
@@ -197,7 +215,7 @@ def photos_status(request: HttpRequest) -> JsonResponse:
 def _visible_or_404(request: HttpRequest, contribution_id: Any) -> Contribution:
     c = contribution_get_visible(user=request.user, contribution_id=contribution_id)
     if c is None:
-        raise Http404("No such photo.")
+        raise Http404(gettext("No such photo."))
     return c
 
 
@@ -217,9 +235,9 @@ def photo_detail_page(request: HttpRequest, contribution_id: Any) -> HttpRespons
                               initial_categories=c.categories, initial_free_text=c.categories_free_text)
     if request.method == "POST":
         if not is_owner:
-            raise Http404("No such photo.")
+            raise Http404(gettext("No such photo."))
         if form is None:
-            messages.error(request, "This photo has already been reviewed, so its categories can no longer change.")
+            messages.error(request, gettext("This photo has already been reviewed, so its categories can no longer change."))
             return redirect("my-photo", contribution_id=c.pk)
         if form.is_valid():
             try:
@@ -230,7 +248,7 @@ def photo_detail_page(request: HttpRequest, contribution_id: Any) -> HttpRespons
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
-                messages.success(request, "Your categories for this photo were updated.")
+                messages.success(request, gettext("Your categories for this photo were updated."))
             return redirect("my-photo", contribution_id=c.pk)
         status = 400
     labels = _TaxonomyLabels()
@@ -245,10 +263,10 @@ def photo_detail_page(request: HttpRequest, contribution_id: Any) -> HttpRespons
 def photo_delete(request: HttpRequest, contribution_id: Any) -> HttpResponse:
     c = _visible_or_404(request, contribution_id)
     if c.owner_id != request.user.pk:
-        raise Http404("No such photo.")
+        raise Http404(gettext("No such photo."))
     if request.POST.get("confirm") != "yes":
-        messages.error(request, "Please tick the box to confirm that you want to delete this photo.")
+        messages.error(request, gettext("Please tick the box to confirm that you want to delete this photo."))
         return redirect("my-photo", contribution_id=c.pk)
     contribution_delete(contribution=c, actor=request.user, reason="deleted_by_owner")
-    messages.success(request, "The photo and every stored copy of it were deleted.")
+    messages.success(request, gettext("The photo and every stored copy of it were deleted."))
     return redirect("my-photos")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -85,7 +86,7 @@ class EvaluationListApi(APIView):
                        409: OpenApiResponse(description="a run of this scope is still active")})
     def post(self, request: Request) -> Response:
         if not request.user.is_authenticated:
-            raise ApiError("Log in as an administrator to start an evaluation.", code="not_authenticated",
+            raise ApiError(gettext("Log in as an administrator to start an evaluation."), code="not_authenticated",
                            status_code=401)
         s = StartSerializer(data=request.data)
         s.is_valid(raise_exception=True)
@@ -112,7 +113,7 @@ class EvaluationLatestApi(APIView):
     def get(self, request: Request) -> Response:
         run = selectors.run_latest_done()
         if run is None:
-            raise ApiError("No evaluation has finished yet.", code="not_found", status_code=404)
+            raise ApiError(gettext("No evaluation has finished yet."), code="not_found", status_code=404)
         return Response(selectors.run_payload(run))
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ExternalFormat(models.TextChoices):
-    UTKFACE = "utkface", "UTKFace (labels in file names)"
-    FAIRFACE = "fairface", "FairFace (CSV file,age,gender,race)"
-    CSV = "csv", "Generic CSV (file,subject,age_range,gender,ethnicity,skin_tone)"
+    UTKFACE = "utkface", _("UTKFace (labels in file names)")
+    FAIRFACE = "fairface", _("FairFace (CSV file,age,gender,race)")
+    CSV = "csv", _("Generic CSV (file,subject,age_range,gender,ethnicity,skin_tone)")
 
 
 class ExternalSource(models.Model):
@@ -90,16 +91,16 @@ class ModelResult(models.Model):
 
 
 class RunScope(models.TextChoices):
-    CURRENT = "current", "current approved set"
-    SNAPSHOT = "snapshot", "published snapshot"
-    SOURCE = "source", "external source"
+    CURRENT = "current", _("current approved set")
+    SNAPSHOT = "snapshot", _("published snapshot")
+    SOURCE = "source", _("external source")
 
 
 class RunStatus(models.TextChoices):
-    RUNNING = "running", "running"
-    FINALISING = "finalising", "computing metrics"
-    DONE = "done", "done"
-    FAILED = "failed", "failed"
+    RUNNING = "running", _("running")
+    FINALISING = "finalising", _("computing metrics")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
 
 
 ACTIVE_STATUSES = (RunStatus.RUNNING, RunStatus.FINALISING)
@@ -174,7 +175,7 @@ class EvaluationItem(models.Model):
 
 class ChunkStatus(models.TextChoices):
     PENDING = "pending", "pending"
-    DONE = "done", "done"
+    DONE = "done", _("done")
 
 
 class EvaluationChunk(models.Model):

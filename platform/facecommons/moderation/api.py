@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -25,7 +26,7 @@ MAX_HELD = 10
 
 
 class IsModerator(BasePermission):
-    message = "Only moderators and admins can use the moderation queue."
+    message = gettext_lazy("Only moderators and admins can use the moderation queue.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_moderator(request.user)
@@ -83,7 +84,7 @@ class DecisionApi(APIView):
                        400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR})
     def post(self, request: Request, pk: Any) -> Response:
         if not isinstance(request.data, dict):
-            raise ApiError("Send a JSON object.", code="invalid")
+            raise ApiError(gettext("Send a JSON object."), code="invalid")
         s = DecisionSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         try:

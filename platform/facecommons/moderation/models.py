@@ -8,39 +8,43 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop as N_
 
 from facecommons.contributions.models import Contribution
 
 
 class Decision(models.TextChoices):
-    APPROVE = "approve", "Approve"
-    REJECT = "reject", "Reject"
-    CORRECT = "correct", "Approve with corrected categories"
-    SKIP = "skip", "Skip"
-    ESCALATE = "escalate", "Escalate to an admin"
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    CORRECT = "correct", _("Approve with corrected categories")
+    SKIP = "skip", _("Skip")
+    ESCALATE = "escalate", _("Escalate to an admin")
 
 
 class RejectReason(models.TextChoices):
-    NOT_ONE_CLEAR_FACE = "not_one_clear_face", "Not one clear face"
-    SEVERAL_PEOPLE = "several_people", "Several people"
-    INAPPROPRIATE = "inappropriate", "Inappropriate"
-    POOR_QUALITY = "poor_quality", "Poor quality"
-    CATEGORIES_WRONG = "categories_wrong", "Categories clearly wrong"
-    DUPLICATE = "duplicate", "Duplicate"
-    APPEARS_MINOR = "appears_minor", "Appears to be a minor"
-    OTHER = "other", "Other (with a note)"
+    NOT_ONE_CLEAR_FACE = "not_one_clear_face", _("Not one clear face")
+    SEVERAL_PEOPLE = "several_people", _("Several people")
+    INAPPROPRIATE = "inappropriate", _("Inappropriate")
+    POOR_QUALITY = "poor_quality", _("Poor quality")
+    CATEGORIES_WRONG = "categories_wrong", _("Categories clearly wrong")
+    DUPLICATE = "duplicate", _("Duplicate")
+    APPEARS_MINOR = "appears_minor", _("Appears to be a minor")
+    OTHER = "other", _("Other (with a note)")
 
 
-# What the contributor reads in My photos.
+# What the contributor reads in My photos. Stored in English on the contribution (the record
+# must not depend on the moderator's language) and translated when shown.
 REJECT_MESSAGES: dict[str, str] = {
-    RejectReason.NOT_ONE_CLEAR_FACE: "Moderators could not see one clear face in this photo.",
-    RejectReason.SEVERAL_PEOPLE: "More than one person is visible in this photo; each photo must show only you.",
-    RejectReason.INAPPROPRIATE: "This photo is not appropriate for the dataset.",
-    RejectReason.POOR_QUALITY: "The photo quality is too low (blur, darkness or size) to be useful.",
-    RejectReason.CATEGORIES_WRONG: "The declared categories clearly do not match the photo.",
-    RejectReason.DUPLICATE: "This photo duplicates (or nearly duplicates) another photo in Face Commons.",
-    RejectReason.APPEARS_MINOR: "The person in this photo appears to be under 18; only adults may take part.",
-    RejectReason.OTHER: "Moderators did not accept this photo.",
+    RejectReason.NOT_ONE_CLEAR_FACE: N_("Moderators could not see one clear face in this photo."),
+    RejectReason.SEVERAL_PEOPLE: N_("More than one person is visible in this photo; each photo must show only you."),
+    RejectReason.INAPPROPRIATE: N_("This photo is not appropriate for the dataset."),
+    RejectReason.POOR_QUALITY: N_("The photo quality is too low (blur, darkness or size) to be useful."),
+    RejectReason.CATEGORIES_WRONG: N_("The declared categories clearly do not match the photo."),
+    RejectReason.DUPLICATE: N_("This photo duplicates (or nearly duplicates) another photo in Face Commons."),
+    RejectReason.APPEARS_MINOR: N_("The person in this photo appears to be under 18; only adults may take part."),
+    RejectReason.OTHER: N_("Moderators did not accept this photo."),
 }
 
 
@@ -81,9 +85,17 @@ class ReviewLease(models.Model):
         return f"{self.contribution_id} held by {self.moderator_id} until {self.expires_at:%H:%M:%S}"
 
 
+# Why an escalation was opened (Escalation.reason), as an admin reads it.
+ESCALATION_REASONS: dict[str, str | Promise] = {
+    "disagreement": _("Moderators disagreed (one approved, one rejected)"),
+    "moderator_escalated": _("A moderator asked an admin to decide"),
+    "reject_reasons_differ": _("Moderators rejected it for different reasons"),
+}
+
+
 class EscalationStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
 
 
 class Escalation(models.Model):
@@ -113,9 +125,9 @@ class Escalation(models.Model):
 
 
 class FlagKind(models.TextChoices):
-    NEAR_DUPLICATE = "near_duplicate", "Near-duplicate photo"
-    SAME_FACE = "same_face", "Same face under another account"
-    INCONSISTENT_DECLARATION = "inconsistent_declaration", "Declarations differ between own photos"
+    NEAR_DUPLICATE = "near_duplicate", _("Near-duplicate photo")
+    SAME_FACE = "same_face", _("Same face under another account")
+    INCONSISTENT_DECLARATION = "inconsistent_declaration", _("Declarations differ between own photos")
 
 
 class ContributionFlag(models.Model):

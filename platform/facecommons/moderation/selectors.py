@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from facecommons.common.models import AuditEvent
 from facecommons.contributions.models import (
@@ -61,6 +62,22 @@ def owner_history(owner_id: Any, *, exclude_id: Any = None) -> dict[str, int]:
     return counts
 
 
+# The automatic check's verdict codes (pipeline.analysis) in the moderator's words.
+VERDICT_LABELS = {
+    "ok": gettext_lazy("passed"),
+    "no_face": gettext_lazy("no face found"),
+    "multiple_faces": gettext_lazy("more than one face"),
+    "face_too_small": gettext_lazy("face too small"),
+    "too_blurry": gettext_lazy("too blurry"),
+    "too_dark": gettext_lazy("too dark"),
+    "error": gettext_lazy("processing failed"),
+}
+
+
+def verdict_label(code: str | None) -> str:
+    return str(VERDICT_LABELS.get(code or "", code or "—"))
+
+
 def contribution_evidence(contribution: Contribution) -> dict[str, Any]:
     """Everything the review screen shows for one photo (a fixed number of queries)."""
     c = contribution
@@ -75,7 +92,7 @@ def contribution_evidence(contribution: Contribution) -> dict[str, Any]:
         flags.append({"id": f.pk, "kind": f.kind, "label": f.get_kind_display(), "score": round(f.score, 4),
                       "detail": f.detail, "resolved": f.resolved,
                       "related": None if rel is None else {
-                          "id": str(rel.pk), "status": rel.status,
+                          "id": str(rel.pk), "status": rel.status, "status_label": rel.get_status_display(),
                           "same_account": rel.owner_id == c.owner_id,
                           "pseudonym": rel.owner.pseudonym,
                           "thumbnail_url": image_url(rel.pk, FileVariant.THUMBNAIL),
@@ -100,6 +117,7 @@ def contribution_evidence(contribution: Contribution) -> dict[str, Any]:
             "lowlight": analysis.lowlight, "enhanced": analysis.enhanced, "detector": analysis.detector_id,
             "detections_original": analysis.detections_original, "detections_enhanced": analysis.detections_enhanced,
             "face": analysis.face, "sharpness": analysis.sharpness, "verdict_code": analysis.verdict_code,
+            "verdict_label": verdict_label(analysis.verdict_code),
         },
         "flags": flags,
         "reviews_so_far": {"approve": sum(1 for r in reviews if r["decision"] in ("approve", "correct")),
@@ -109,7 +127,7 @@ def contribution_evidence(contribution: Contribution) -> dict[str, Any]:
 
 
 def reject_reasons() -> list[dict[str, str]]:
-    return [{"code": r.value, "label": r.label, "message": REJECT_MESSAGES[r]} for r in RejectReason]
+    return [{"code": r.value, "label": str(r.label), "message": gettext(REJECT_MESSAGES[r])} for r in RejectReason]
 
 
 def agreement_stats() -> dict[str, Any]:

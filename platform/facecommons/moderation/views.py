@@ -14,12 +14,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from facecommons.accounts.roles import is_admin, is_moderator
 from facecommons.common.audit import audit_record
 from facecommons.contributions.models import Contribution
-from facecommons.moderation.models import RejectReason
+from facecommons.moderation.models import ESCALATION_REASONS, RejectReason
 from facecommons.moderation.selectors import (
     agreement_stats,
     audit_events,
@@ -117,7 +118,7 @@ def agreement_page(request: HttpRequest) -> HttpResponse:
 
 
 class ResolveForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    decision = forms.ChoiceField(choices=[("approve", gettext_lazy("Approve")), ("reject", gettext_lazy("Reject"))])
     reason_code = forms.ChoiceField(choices=[("", "—"), *RejectReason.choices], required=False)
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -130,10 +131,10 @@ def escalations_page(request: HttpRequest) -> HttpResponse:
         c = get_object_or_404(Contribution, pk=request.POST.get("contribution", "") or None) \
             if _is_uuid(request.POST.get("contribution")) else None
         if c is None:
-            messages.error(request, "Unknown photo.")
+            messages.error(request, gettext("Unknown photo."))
             return redirect("moderation-escalations")
         if not form.is_valid():
-            messages.error(request, "Choose approve or reject (with a reason).")
+            messages.error(request, gettext("Choose approve or reject (with a reason)."))
             return redirect("moderation-escalations")
         try:
             escalation_resolve(admin=request.user, contribution=c, decision=form.cleaned_data["decision"],
@@ -142,12 +143,14 @@ def escalations_page(request: HttpRequest) -> HttpResponse:
         except ModerationError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Decided: {form.cleaned_data['decision']}.")
+            messages.success(request, gettext("Approved.") if form.cleaned_data["decision"] == "approve"
+                             else gettext("Rejected."))
         return redirect("moderation-escalations")
     items = []
     for esc in escalations_open():
         c = esc.contribution
         items.append({"esc": esc, "c": c, "image": image_url(c.pk, "original"),
+                      "reason_label": ESCALATION_REASONS.get(esc.reason, esc.reason),
                       "reviews": sorted(c.reviews.all(), key=lambda r: r.created_at)})  # type: ignore[attr-defined]
     return render(request, "moderation/escalations.html", {"items": items, "form": ResolveForm(),
                                                            "reasons": RejectReason.choices})

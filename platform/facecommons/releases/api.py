@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -60,7 +61,7 @@ class SnapshotListView(ReleasesView):
                    summary="Start a snapshot build (admin)")
     def post(self, request: Request) -> Response:
         if not is_admin(request.user):
-            raise ApiError("Only admins start snapshot builds.", code="forbidden", status_code=403)
+            raise ApiError(gettext("Only admins start snapshot builds."), code="forbidden", status_code=403)
         ser = SnapshotCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         purge_of = None
@@ -68,7 +69,7 @@ class SnapshotListView(ReleasesView):
             purge_of = Snapshot.objects.filter(version=ser.validated_data["purge_of"],
                                                status=SnapshotStatus.PUBLISHED).first()
             if purge_of is None:
-                raise ApiError("purge_of must be the version of a published snapshot.", code="invalid",
+                raise ApiError(gettext("purge_of must be the version of a published snapshot."), code="invalid",
                                fields={"purge_of": ["No such published snapshot."]})
         try:
             snap = services.snapshot_request(actor=request.user, note=ser.validated_data["note"], purge_of=purge_of)
@@ -95,7 +96,7 @@ class SnapshotDownloadView(ReleasesView):
         if not ok:
             raise ApiError(why, code="not_allowed", status_code=403)
         if snap.status != SnapshotStatus.PUBLISHED:
-            raise ApiError("This snapshot is not published.", code="not_published", status_code=409)
+            raise ApiError(gettext("This snapshot is not published."), code="not_published", status_code=409)
         if snap.manifest_sha256 and request.query_params:
             return serve_subset(request, snap)  # filters: a subset
         return serve_snapshot(request._request, snap, user=request.user, token=request.auth)
@@ -107,7 +108,7 @@ class SnapshotWithdrawnView(ReleasesView):
     def get(self, request: Request, version: str) -> HttpResponse:
         snap = _snapshot(request, version)
         if not (services.researcher_is_approved(request.user) or is_admin(request.user)):
-            raise ApiError("Only approved researchers see withdrawal lists.", code="not_allowed", status_code=403)
+            raise ApiError(gettext("Only approved researchers see withdrawal lists."), code="not_allowed", status_code=403)
         resp = HttpResponse(withdrawn_csv(snap), content_type="text/csv; charset=utf-8")
         resp["Content-Disposition"] = f'attachment; filename="withdrawn-{snap.version}.csv"'
         return resp

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import authentication, exceptions
 
 from facecommons.common.api import ApiError
@@ -36,7 +37,7 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.")
         if token.revoked_at is not None:
             # A known credential that its owner switched off: forbidden, not unauthenticated.
-            raise ApiError("This token has been revoked.", code="token_revoked", status_code=403)
+            raise ApiError(gettext("This token has been revoked."), code="token_revoked", status_code=403)
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("This account is inactive.")
         now = timezone.now()

@@ -12,6 +12,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class DataUseAgreement(models.Model):
@@ -46,9 +47,9 @@ class AgreementAcceptance(models.Model):
 
 
 class ApplicationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVED = "approved", "Approved"
-    REFUSED = "refused", "Refused"
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
 
 
 class ResearcherApplication(models.Model):
@@ -117,10 +118,10 @@ class Subject(models.Model):
 
 
 class SnapshotStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    BUILDING = "building", "Building"
-    PUBLISHED = "published", "Published"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    BUILDING = "building", _("Building")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
 
 
 class Snapshot(models.Model):

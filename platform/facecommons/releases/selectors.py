@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from django.utils.translation import gettext
+
 from facecommons.common.conf import setting
 from facecommons.contributions.models import Category, CategoryValue, Contribution, ContributionStatus
 from facecommons.releases.archive.documents import INTERSECTIONS, UNDECLARED, _values
@@ -18,7 +20,7 @@ def stats_min_count() -> int:
 def _cell(n: int, k: int) -> dict[str, Any]:
     suppressed = 0 < n < k
     return {"count": None if suppressed else n, "suppressed": suppressed,
-            "display": f"fewer than {k}" if suppressed else str(n)}
+            "display": gettext("fewer than %(k)s") % {"k": k} if suppressed else str(n)}
 
 
 def stats_compute() -> dict[str, Any]:
@@ -29,7 +31,7 @@ def stats_compute() -> dict[str, Any]:
     """
     k = stats_min_count()
     cats = list(Category.objects.filter(taxonomy__is_current=True).order_by("order", "id"))
-    labels = {(v.category.key, v.key): v.label for v in CategoryValue.objects.filter(category__in=cats)
+    labels = {(v.category.key, v.key): v.display_label for v in CategoryValue.objects.filter(category__in=cats)
               .select_related("category")}
     per_value: dict[str, Counter[str]] = {c.key: Counter() for c in cats}
     pairs: dict[tuple[str, str], Counter[tuple[str, str]]] = {p: Counter() for p in INTERSECTIONS}
@@ -59,13 +61,15 @@ def stats_compute() -> dict[str, Any]:
         undeclared = counter.get(UNDECLARED, 0)
         undeclared_cell = _cell(undeclared, k)
         share = None if undeclared_cell["suppressed"] or not total else round(undeclared / total, 4)
-        categories.append({"key": c.key, "label": c.label, "multiple": c.multiple, "values": values,
+        categories.append({"key": c.key, "label": c.display_label, "multiple": c.multiple, "values": values,
                            "undeclared": {**undeclared_cell, "share": share}})
     intersections = []
     for (a, b), counter2 in pairs.items():
         cells = [{"a": va, "b": vb, "a_label": labels.get((a, va), va), "b_label": labels.get((b, vb), vb),
                   **_cell(n, k)} for (va, vb), n in sorted(counter2.items())]
-        intersections.append({"name": f"{a} × {b}", "a": a, "b": b, "cells": cells})
+        names = {c.key: c.display_label for c in cats}
+        intersections.append({"name": f"{a} × {b}", "label": f"{names.get(a, a)} × {names.get(b, b)}",
+                              "a": a, "b": b, "cells": cells})
     growth = []
     cumulative = 0
     for month in sorted(months):

@@ -179,6 +179,8 @@ def stats(request: HttpRequest) -> HttpResponse:
         a_vals = sorted({c["a"] for c in inter["cells"]})
         b_vals = sorted({c["b"] for c in inter["cells"]}, key=lambda v: (len(v), v))
         cell = {(c["a"], c["b"]): c for c in inter["cells"]}
-        inter["b_values"] = b_vals
-        inter["rows"] = [{"a": a, "cells": [cell.get((a, b)) for b in b_vals]} for a in a_vals]
+        a_label = {c["a"]: c["a_label"] for c in inter["cells"]}
+        b_label = {c["b"]: c["b_label"] for c in inter["cells"]}
+        inter["b_values"] = [b_label[b] for b in b_vals]
+        inter["rows"] = [{"a": a_label[a], "cells": [cell.get((a, b)) for b in b_vals]} for a in a_vals]
     return render(request, "releases/stats.html", {"s": data})

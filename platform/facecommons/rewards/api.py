@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
@@ -174,7 +175,7 @@ def round_data(rnd: PayoutRound) -> dict[str, Any]:
 class RefuseNonJsonMixin:
     def _data(self, request: Request) -> dict[str, Any]:
         if not isinstance(request.data, dict):
-            raise ApiError("Send a JSON object.", code="invalid")
+            raise ApiError(gettext("Send a JSON object."), code="invalid")
         return request.data
 
 

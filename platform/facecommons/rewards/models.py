@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class AppendOnlyMixin:
@@ -38,10 +39,10 @@ def format_minor(amount_minor: int, currency: str) -> str:
 
 
 class AccountKind(models.TextChoices):
-    POOL = "pool", "Reward pool"
-    DONATIONS = "donations", "Donors (external source)"
-    PAYABLE = "payable", "Payable to a contributor"
-    PAID_OUT = "paid_out", "Paid out (external sink)"
+    POOL = "pool", _("Reward pool")
+    DONATIONS = "donations", _("Donors (external source)")
+    PAYABLE = "payable", _("Payable to a contributor")
+    PAID_OUT = "paid_out", _("Paid out (external sink)")
 
 
 class Account(models.Model):
@@ -77,10 +78,10 @@ class Transaction(AppendOnlyMixin, models.Model):
     """One balanced movement of money: its entries sum to zero (service + PostgreSQL trigger)."""
 
     class Kind(models.TextChoices):
-        DONATION = "donation", "Donation received"
-        ALLOCATION = "allocation", "Payout round allocation"
-        PAYMENT = "payment", "Paid out to a contributor"
-        FORFEIT = "forfeit", "Unpaid balance forfeited to the pool"
+        DONATION = "donation", _("Donation received")
+        ALLOCATION = "allocation", _("Payout round allocation")
+        PAYMENT = "payment", _("Paid out to a contributor")
+        FORFEIT = "forfeit", _("Unpaid balance forfeited to the pool")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     currency = models.CharField(max_length=3)
@@ -204,9 +205,9 @@ class PayoutRound(AppendOnlyMixin, models.Model):
 
 class PayoutLine(AppendOnlyMixin, models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "To be paid"
-        PAID = "paid", "Paid"
-        FORFEITED = "forfeited", "Forfeited (consent withdrawn)"
+        PENDING = "pending", _("To be paid")
+        PAID = "paid", _("Paid")
+        FORFEITED = "forfeited", _("Forfeited (consent withdrawn)")
 
     mutable_fields = ("status", "status_changed_at")
 
@@ -237,8 +238,8 @@ class PointsEntry(AppendOnlyMixin, models.Model):
     """
 
     class Kind(models.TextChoices):
-        CREDIT = "credit", "Credit"
-        REVERSAL = "reversal", "Reversal"
+        CREDIT = "credit", _("Credit")
+        REVERSAL = "reversal", _("Reversal")
 
     mutable_fields = ("payout_round",)
 

@@ -126,7 +126,7 @@ def multiplier_for(categories: dict[str, Any], snapshot: MultiplierSnapshot) -> 
 
 def multipliers_table(snapshot: MultiplierSnapshot) -> list[dict[str, Any]]:
     """Rows for the public page and API: one per category with its values."""
-    labels = {c.key: (c.label, {v.key: v.label for v in c.values.all()})
+    labels = {c.key: (c.display_label, {v.key: v.display_label for v in c.values.all()})
               for c in Category.objects.filter(taxonomy__is_current=True).prefetch_related("values")}
     out = []
     for key, table in snapshot.data.items():

@@ -5,11 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Sum
+from django.utils.translation import gettext, gettext_lazy
 
 from facecommons.rewards.ledger import account_balance, currency_default, ledger_totals
 from facecommons.rewards.models import Account, AccountKind, Donation, Entry, PayoutLine, PointsEntry, format_minor
 from facecommons.rewards.points import user_points_summary
 from facecommons.rewards.services import rewards_declined
+
+# Why points were credited or reversed (PointsEntry.reason), as the contributor reads it.
+POINTS_REASONS = {
+    "approved": gettext_lazy("Photo approved"),
+    "removed": gettext_lazy("Photo deleted"),
+    "withdrawn": gettext_lazy("Consent withdrawn"),
+    "duplicate_flag": gettext_lazy("Marked as a possible duplicate"),
+    "flag_resolved": gettext_lazy("Duplicate check cleared"),
+    "reconcile": gettext_lazy("Corrected by a regular check"),
+}
+
+
+def points_reason_label(reason: str) -> str:
+    if reason in POINTS_REASONS:
+        return str(POINTS_REASONS[reason])
+    if reason.startswith("status_"):
+        from facecommons.contributions.models import ContributionStatus
+
+        status = reason.removeprefix("status_")
+        label = ContributionStatus(status).label if status in ContributionStatus.values else status
+        return gettext("The photo is no longer approved (%(status)s)") % {"status": label}
+    return reason
 
 
 def money(amount_minor: int, currency: str) -> dict[str, Any]:
@@ -26,14 +49,16 @@ def user_rewards(user: Any, *, history_limit: int = 100) -> dict[str, Any]:
                     .aggregate(s=Sum("amount_minor"))["s"] or 0)
     points = user_points_summary(user)
     history = [
-        {"kind": e.kind, "points": str(e.points), "multiplier": str(e.multiplier), "capped": e.capped,
-         "reason": e.reason, "contribution_id": str(e.contribution_id), "created_at": e.created_at.isoformat(),
+        {"kind": e.kind, "kind_label": e.get_kind_display(), "points": str(e.points),
+         "multiplier": str(e.multiplier), "capped": e.capped, "reason": e.reason,
+         "reason_label": points_reason_label(e.reason), "contribution_id": str(e.contribution_id),
+         "created_at": e.created_at.isoformat(), "created": e.created_at,
          "settled_in_round": e.payout_round.period if e.payout_round else None}
         for e in PointsEntry.objects.filter(user=user).select_related("payout_round")[:history_limit]
     ]
     lines = [
         {"round": ln.round.period, "points": str(ln.points), **money(ln.amount_minor, ln.round.currency),
-         "status": ln.status}
+         "status": ln.status, "status_label": ln.get_status_display()}
         for ln in PayoutLine.objects.filter(user=user).select_related("round").order_by("-round__started_at")
     ]
     return {
