@@ -20,7 +20,8 @@
   var CONCURRENCY = 2;
   // gettext/ngettext/interpolate come from the JavaScript catalog (/jsi18n/, loaded by base.html).
   var LABELS = {received: gettext("Received"), processing: gettext("Processing"),
-                awaiting_review: gettext("Awaiting review"), approved: gettext("Approved"),
+                awaiting_review: gettext("Awaiting review"), awaiting_contributor: gettext("Waiting for you"),
+                approved: gettext("Approved"),
                 rejected: gettext("Rejected"), failed: gettext("Failed")};
   function fmt(s, values) { return interpolate(s, values, true); }
 

@@ -97,8 +97,8 @@ def _thumb_url(c: Contribution) -> str:
 def rejection_text(message: str) -> str:
     """The stored (English) rejection sentence in the reader's language.
 
-    The standard sentences are catalogue entries (``REJECT_MESSAGES``, the pipeline's
-    ``REASONS``); a moderator's note after the standard sentence stays as written."""
+    The standard sentences are catalogue entries (``REJECT_MESSAGES``); a moderator's note
+    after the standard sentence stays as written."""
     if not message:
         return gettext("This photo was not accepted.")
     translated = gettext(message)
