@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: install run test lint migrate worker beat web browser-deps clean
+.PHONY: install run test lint migrate worker beat web browser-deps gettext-deps messages compilemessages clean
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -37,7 +37,22 @@ beat: install
 browser-deps:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "WARNING: could not install chromium; browser tests will be skipped"
 
-test: install browser-deps
+# GNU gettext (Debian's package): `make messages` extracts strings with it, and the test that
+# every interface string is translated runs the same extraction. The compiled catalogues
+# (locale/*/LC_MESSAGES/*.mo) are committed, so `make run` needs no gettext.
+gettext-deps:
+	@command -v msgfmt >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null) || echo "WARNING: could not install gettext; the translation-completeness test will be skipped"
+
+# Extract every interface string into locale/<lang>/LC_MESSAGES/{django,djangojs}.po; translate
+# the new entries (msgstr), then `make compilemessages` and commit both the .po and the .mo.
+messages: install gettext-deps
+	PY=$(PY) scripts/messages.sh
+	$(PY) scripts/po_headers.py
+
+compilemessages: install gettext-deps
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=var
+
+test: install browser-deps gettext-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install

@@ -105,8 +105,9 @@ def rejection_text(message: str) -> str:
     if translated != message:
         return translated
     head, sep, rest = message.partition(". ")
-    if sep and gettext(head + ".") != head + ".":
-        return f"{gettext(head + '.')} {rest}"
+    sentence = head + sep.strip()
+    if sep and gettext(sentence) != sentence:
+        return f"{gettext(sentence)} {rest}"
     return message
 
 

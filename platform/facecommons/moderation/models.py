@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from facecommons.contributions.models import Contribution
 
@@ -37,14 +37,14 @@ class RejectReason(models.TextChoices):
 # What the contributor reads in My photos. Stored in English on the contribution (the record
 # must not depend on the moderator's language) and translated when shown.
 REJECT_MESSAGES: dict[str, str] = {
-    RejectReason.NOT_ONE_CLEAR_FACE: N_("Moderators could not see one clear face in this photo."),
-    RejectReason.SEVERAL_PEOPLE: N_("More than one person is visible in this photo; each photo must show only you."),
-    RejectReason.INAPPROPRIATE: N_("This photo is not appropriate for the dataset."),
-    RejectReason.POOR_QUALITY: N_("The photo quality is too low (blur, darkness or size) to be useful."),
-    RejectReason.CATEGORIES_WRONG: N_("The declared categories clearly do not match the photo."),
-    RejectReason.DUPLICATE: N_("This photo duplicates (or nearly duplicates) another photo in Face Commons."),
-    RejectReason.APPEARS_MINOR: N_("The person in this photo appears to be under 18; only adults may take part."),
-    RejectReason.OTHER: N_("Moderators did not accept this photo."),
+    RejectReason.NOT_ONE_CLEAR_FACE: gettext_noop("Moderators could not see one clear face in this photo."),
+    RejectReason.SEVERAL_PEOPLE: gettext_noop("More than one person is visible in this photo; each photo must show only you."),
+    RejectReason.INAPPROPRIATE: gettext_noop("This photo is not appropriate for the dataset."),
+    RejectReason.POOR_QUALITY: gettext_noop("The photo quality is too low (blur, darkness or size) to be useful."),
+    RejectReason.CATEGORIES_WRONG: gettext_noop("The declared categories clearly do not match the photo."),
+    RejectReason.DUPLICATE: gettext_noop("This photo duplicates (or nearly duplicates) another photo in Face Commons."),
+    RejectReason.APPEARS_MINOR: gettext_noop("The person in this photo appears to be under 18; only adults may take part."),
+    RejectReason.OTHER: gettext_noop("Moderators did not accept this photo."),
 }
 
 
