@@ -13,7 +13,7 @@
       .then(function (p) {
         if (!p) { setTimeout(poll, 3000); return; }
         fill.style.width = p.percent + "%";
-        phase.textContent = p.phase;
+        phase.textContent = p.phase_label || p.phase;
         numbers.textContent = p.done + " / " + p.total;
         if (p.status === "published" || p.status === "failed") { window.location.reload(); return; }
         setTimeout(poll, 1500);

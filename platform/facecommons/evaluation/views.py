@@ -11,8 +11,10 @@ from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 
 from facecommons.evaluation import charts, selectors
+from facecommons.evaluation.labels import CategoryLabels, metric_label, task_label
 from facecommons.evaluation.models import EvaluationRun, RunStatus
 
 SUMMARY_METRICS = ("detection_gap", "gn_score", "fmr_ratio@target", "log10_fmr_ratio@target", "fnmr_ratio@target",
@@ -33,11 +35,11 @@ def _chart_bytes(run: EvaluationRun, model_id: str, chart: str, fmt: str) -> byt
 def _display(m: dict[str, Any], insufficient: bool, note: str) -> str:
     k = selectors.stats_min_count()
     if m["n"] is None:
-        return f"fewer than {k}"
+        return gettext("fewer than %(k)s") % {"k": k}
     if insufficient:
-        return "insufficient data"
+        return gettext("insufficient data")
     if m["estimate"] is None:
-        return "∞ (best group had no errors)" if note.startswith("infinite") else "—"
+        return gettext("∞ (the best group made no errors)") if note.startswith("infinite") else "—"
     ci = "" if m["ci_low"] is None else f" [{m['ci_low']:.3g}, {m['ci_high']:.3g}]"
     return f"{m['estimate']:.3g}{ci}"
 
@@ -55,6 +57,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     active = list(EvaluationRun.objects.filter(status__in=[RunStatus.RUNNING, RunStatus.FINALISING])[:5])
     models: list[dict[str, Any]] = []
     if run is not None:
+        names = CategoryLabels()
+
+        def labelled(pm: dict[str, Any]) -> dict[str, Any]:
+            return {**pm, "category_label": names.category(pm["category"]),
+                    "value_label": names.value(pm["category"], pm["value"]), "metric_label": metric_label(pm["metric"])}
+
         chart_list = charts.available_charts(run)
         metrics = list(selectors.run_metrics(run))
         for spec in run.model_specs:
@@ -65,22 +73,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for m in mine:
                 if m.metric in main and "&" not in m.category:
                     pm = selectors.public_metric(m)
-                    table.append({**pm, "display": _display(pm, m.insufficient, m.note)})
+                    table.append({**labelled(pm), "display": _display(pm, m.insufficient, m.note)})
             summaries = []
             for m in mine:
                 if m.metric in SUMMARY_METRICS:
                     pm = selectors.public_metric(m)
-                    summaries.append({**pm, "display": _display(pm, m.insufficient, m.note)})
+                    summaries.append({**labelled(pm), "display": _display(pm, m.insufficient, m.note)})
             svgs = []
             for c in chart_list:
                 if c["model"] != spec["id"]:
                     continue
                 svgs.append({**c, "svg": charts.svg_for_inline(_chart_bytes(run, spec["id"], c["chart"], "svg"))})
-            models.append({"spec": spec, "summary": run.summary.get("models", {}).get(spec["id"], {}),
+            models.append({"spec": spec, "task_label": task_label(spec["task"]), "summary": run.summary.get("models", {}).get(spec["id"], {}),
                            "table": table, "summaries": summaries, "charts": svgs})
     return render(request, "evaluation/dashboard.html", {
         "run": run, "runs": runs, "active": active, "models": models,
-        "alerts": run.alerts if run else [], "min_count": selectors.stats_min_count(),
+        "alerts": [{**a, "metric_label": metric_label(str(a.get("metric", ""))),
+                    "category_label": CategoryLabels().category(str(a.get("category", "")))}
+                   for a in (run.alerts if run else [])], "min_count": selectors.stats_min_count(),
     })
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from facecommons.common.conf import setting
 from facecommons.contributions.models import Category, CategoryValue, Contribution, ContributionStatus
@@ -88,8 +88,25 @@ def snapshots_visible(user: Any) -> Any:
     return qs
 
 
+# What each build phase (Snapshot.phase) means to the person watching the progress bar.
+PHASE_LABELS = {
+    "queued": gettext_lazy("waiting to start"),
+    "selecting": gettext_lazy("choosing the photos"),
+    "checking": gettext_lazy("checking the files"),
+    "packing": gettext_lazy("packing the photos"),
+    "metadata": gettext_lazy("writing the documentation"),
+    "failed": gettext_lazy("failed"),
+    "published": gettext_lazy("published"),
+}
+
+
+def phase_label(phase: str) -> str:
+    return str(PHASE_LABELS.get(phase, phase))
+
+
 def snapshot_progress(snap: Snapshot) -> dict[str, Any]:
     pct = 100.0 if snap.status == SnapshotStatus.PUBLISHED else (
         round(100.0 * snap.progress_done / snap.progress_total, 1) if snap.progress_total else 0.0)
-    return {"version": snap.version, "status": snap.status, "phase": snap.phase, "done": snap.progress_done,
+    return {"version": snap.version, "status": snap.status, "phase": snap.phase, "phase_label": phase_label(snap.phase),
+            "done": snap.progress_done,
             "total": snap.progress_total, "percent": pct, "error": snap.error if snap.status == "failed" else ""}

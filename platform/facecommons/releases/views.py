@@ -136,6 +136,7 @@ def snapshots(request: HttpRequest) -> HttpResponse:
     building = qs.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.BUILDING]).first()
     return render(request, "releases/snapshots.html", {
         "snapshots": qs[:100], "is_admin": is_admin(request.user), "building": building,
+        "building_phase": selectors.phase_label(building.phase) if building else "",
         "can_download": services.researcher_can_download(request.user)[0],
     })
 
