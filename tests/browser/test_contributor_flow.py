@@ -65,14 +65,17 @@ def test_sign_up_verify_consent_upload_and_see_it(browser_page, phone_page, live
     assert user.emailaddress_set.get().verified
     if "Log out" not in page.content():  # confirmation logs in when it happens in the sign-up session
         login(page, live_server, user, PASSWORD)
-
-    # Upload without consent: sent to the consent page, with a message.
-    page.goto(f"{base}/upload/")
-    page.wait_for_url(re.compile(r"/consent/\?next=/upload/$"))
-    assert "please read and accept the current consent" in page.content()
+        # Upload without consent: sent to the consent page, with a message.
+        page.goto(f"{base}/upload/")
+        assert "please read and accept the current consent" in page.content()
+    # Led on after the e-mail: consent, then the photo guidelines, then the upload page.
+    page.wait_for_url(re.compile(r"/consent/\?next=/guidelines/%3Fonboarding%3D1$"))
     page.check("#id_adult")
     page.check("#id_agree")
     page.click("#consent-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/guidelines/\?onboarding=1$"))
+    assert page.locator(".guideline").count() == 4 and page.locator(".example img").count() == 8
+    page.click("text=Continue: upload your first photo")
     page.wait_for_url(re.compile(r"/upload/$"))
     assert page.locator("#id_image").get_attribute("accept") == "image/jpeg,image/png,image/webp,image/heic,image/heif"
     assert page.locator("#id_camera").get_attribute("capture") == "user"

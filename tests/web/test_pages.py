@@ -53,7 +53,8 @@ def test_upload_without_consent_redirects_to_consent_with_message(client, make_u
     user = make_user(consent=False)
     client.force_login(user)
     r = client.get("/upload/", follow=True)
-    assert r.redirect_chain[0] == ("/consent/?next=/upload/", 302)
+    # A first-time contributor is led on to the photo guidelines after consent.
+    assert r.redirect_chain[0] == ("/consent/?next=/guidelines/%3Fonboarding%3D1", 302)
     html = r.content.decode()
     assert "please read and accept the current consent" in html
     assert "I am 18 or older" in html

@@ -8,6 +8,7 @@ same service. Views stay thin: writes go through ``contributions.services``.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -132,7 +133,44 @@ def _require_consent(request: HttpRequest, next_url: str) -> HttpResponse | None
     else:
         messages.info(request, gettext("Before you upload, please read and accept the current consent and "
                                        "confirm that you are 18 or older."))
-    return redirect(f"{reverse('consent')}?next={next_url}")
+    # A first-time contributor goes consent -> guidelines -> upload.
+    if not Contribution.objects.filter(owner_id=request.user.pk).exists() and next_url == reverse("upload"):
+        next_url = reverse("guidelines") + "?onboarding=1"
+    return redirect(f"{reverse('consent')}?next={quote(next_url)}")
+
+
+# --- guidelines -----------------------------------------------------------------------------
+
+def _guidelines() -> list[dict[str, str]]:
+    return [
+        {"key": "light", "title": gettext("Good light on your face"),
+         "text": gettext("Face a window or a lamp. Avoid a bright light behind you, and very dark rooms."),
+         "good": "guidelines/light-good.svg", "good_alt": gettext("A face lit evenly from the front"),
+         "bad": "guidelines/light-bad.svg", "bad_alt": gettext("A face too dark to see")},
+        {"key": "framing", "title": gettext("Your whole face, not too small"),
+         "text": gettext("Hold the camera at arm's length: your head and shoulders fill most of the photo, "
+                         "nothing of your face is cut off."),
+         "good": "guidelines/framing-good.svg", "good_alt": gettext("Head and shoulders filling the photo"),
+         "bad": "guidelines/framing-bad.svg", "bad_alt": gettext("A small face at the edge of the photo")},
+        {"key": "one-person", "title": gettext("Only you"),
+         "text": gettext("One person per photo: you. Crop out or avoid other people, posters and screens with faces."),
+         "good": "guidelines/one-person-good.svg", "good_alt": gettext("One person in the photo"),
+         "bad": "guidelines/one-person-bad.svg", "bad_alt": gettext("Two people in the photo")},
+        {"key": "no-filters", "title": gettext("No filters, no dark glasses"),
+         "text": gettext("Use the photo as the camera took it: no beauty filters, stickers or sunglasses. "
+                         "Everyday glasses, head coverings and make-up are welcome."),
+         "good": "guidelines/no-filter-good.svg", "good_alt": gettext("A natural photo without filters"),
+         "bad": "guidelines/no-filter-bad.svg", "bad_alt": gettext("A photo with a filter and dark glasses")},
+    ]
+
+
+@login_required
+@require_GET
+def guidelines_page(request: HttpRequest) -> HttpResponse:
+    """Shown once after consent (``?onboarding=1``), and from the upload page and any rejection."""
+    return render(request, "contributions/guidelines.html", {
+        "guidelines": _guidelines(), "onboarding": request.GET.get("onboarding") == "1",
+    })
 
 
 # --- upload ---------------------------------------------------------------------------------
