@@ -111,6 +111,7 @@ ROWS: list[Row] = [
     Row("GET", "/healthz", everyone(200)),
     Row("GET", "/consent/", LOGGED_IN_PAGE),
     Row("GET", "/upload/", LOGGED_IN_PAGE),
+    Row("GET", "/guidelines/", LOGGED_IN_PAGE),
     Row("POST", "/upload/", everyone(302, anonymous=LOGIN), data=_web_upload_body, content_type="multipart",
         name="POST /upload/ (no-JS upload)"),
     Row("GET", "/my/photos/", LOGGED_IN_PAGE),
