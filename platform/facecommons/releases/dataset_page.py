@@ -55,19 +55,22 @@ def composition(snap: Snapshot) -> dict[str, Any]:
 
 def evaluation_headline(snap: Snapshot) -> list[dict[str, Any]]:
     """The latest finished evaluation of this version: each model's summary metrics."""
+    from facecommons.evaluation.labels import CategoryLabels, metric_label
     from facecommons.evaluation.selectors import public_metric, run_latest_done, run_metrics
 
     run = run_latest_done(f"snapshot:{snap.version}")
     if run is None:
         return []
     out: dict[str, dict[str, Any]] = {}
+    names = CategoryLabels()
     for m in run_metrics(run):
         if m.value not in ("*", "all") and m.category != "all":
             continue
         shown = public_metric(m)
         row = out.setdefault(m.model_id, {"model": m.model_id, "metrics": []})
         if len(row["metrics"]) < 6 and shown["estimate"] is not None:
-            row["metrics"].append({"metric": m.metric, "category": m.category, "estimate": shown["estimate"]})
+            row["metrics"].append({"metric": m.metric, "category": m.category, "estimate": shown["estimate"],
+                                   "metric_label": metric_label(m.metric), "category_label": names.category(m.category)})
     return list(out.values())
 
 
