@@ -1,6 +1,6 @@
 """Ingest throughput: the pipeline's work on phone-size photos vs a naive baseline, same run.
 
-    .venv/bin/python bench/ingest.py [--n 16] [--repeat 3] [--dark-every 0]
+    .venv/bin/python bench/ingest.py [--n 16] [--repeat 3] [--dark-every 0] [--faces ../shared/data/faces]
 
 Photos: 4032x3024 (or 3024x4032) JPEGs (q90) made by upscaling ``../shared/data/faces``
 (generated from scikit-image's astronaut when that folder is absent). Both paths run
@@ -11,6 +11,8 @@ database, so the figure is the image work a worker does per photo.
   reduced DCT decode for assessment and detection (long side ~1008 px), full decode only for
   a dark photo's enhanced copy, crops from the smallest sufficient DCT scale, thumbnail and
   crops encoded.
+- pipeline without the cascade: the same with ``Thresholds(cascade_side=0)`` (every photo gets
+  the full detection pass at ~1008 px), to show what the cascade itself buys.
 - naive: full-resolution decode (OpenCV) for each step (no reuse), RetinaFace on the full 12 MP image,
   enhancement (when dark) at full resolution and detection on the full enhanced image, crops
   and thumbnail from another full decode.
@@ -44,7 +46,16 @@ from ml.align import align_face  # noqa: E402
 from ml.detectors import create_detector  # noqa: E402
 from ml.imageio import encode_jpeg, resize_long_side  # noqa: E402
 
-FACES = ROOT.parent / "shared" / "data" / "faces"
+
+def default_faces() -> Path:
+    # ../shared/data/faces from the main checkout; ../../shared/data/faces from a worktree under wt/.
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared" / "data" / "faces").is_dir():
+            return base / "shared" / "data" / "faces"
+    return ROOT.parent / "shared" / "data" / "faces"
+
+
+FACES = default_faces()
 PHONE = (4032, 3024)
 
 
@@ -75,13 +86,13 @@ def darken(data: bytes, factor: float = 0.05, seed: int = 0) -> bytes:
     return buf.getvalue()
 
 
-def make_photos(n: int, dark_every: int) -> tuple[list[bytes], list[int], str]:
+def make_photos(n: int, dark_every: int, faces: Path = FACES) -> tuple[list[bytes], list[int], str]:
     """Phone-size JPEGs, the number of faces each shows, and where they came from."""
     sources: list[Image.Image] = []
     expected: list[int] = []
-    origin = f"{FACES} (upscaled)"
-    if FACES.is_dir():
-        files = sorted(p for p in FACES.glob("*.jpg") if "selfie-many" not in p.name)
+    origin = f"{faces} (upscaled)"
+    if faces.is_dir():
+        files = sorted(p for p in faces.glob("*.jpg") if "selfie-many" not in p.name)
         for p in files[:n]:
             sources.append(Image.open(p))
             # The data README: couple.jpg shows two people, every img*.jpg one.
@@ -139,6 +150,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="passes of the pipeline path (default 3)")
     ap.add_argument("--dark-every", type=int, default=0, help="darken every k-th photo (x0.05 light + noise)")
     ap.add_argument("--enhancer", default="zero-dce++")
+    ap.add_argument("--faces", type=Path, default=default_faces(), help="folder of face photos (default ../shared/data/faces)")
     args = ap.parse_args()
 
     cv2.setNumThreads(1)
@@ -149,7 +161,7 @@ def main() -> None:
     except ImportError:
         pass
     print(f"making {args.n} phone-size photos ...", flush=True)
-    photos, expected, origin = make_photos(args.n, args.dark_every)
+    photos, expected, origin = make_photos(args.n, args.dark_every, args.faces)
     mb = sum(len(p) for p in photos) / len(photos) / 1e6
     print(f"photos: {len(photos)} x {PHONE[0]}x{PHONE[1]} JPEG q90 (mean {mb:.1f} MB) from {origin}")
 
@@ -165,13 +177,17 @@ def main() -> None:
         return enhancer
 
     # Warm-up (sessions, caches) outside the timings.
-    analyse_photo(photos[0], detector=detector, enhancer_factory=factory, assess=assess, thresholds=Thresholds())
+    cascade, no_cascade = Thresholds(), Thresholds(cascade_side=0)
+    analyse_photo(photos[0], detector=detector, enhancer_factory=factory, assess=assess, thresholds=cascade)
     naive(photos[0], detector_full, enhancer)
 
     # Interleaved, photo by photo, so both paths see the same load on a shared machine. Both
     # wall-clock and CPU time (of this single-threaded process) are recorded: CPU time is the
     # work itself, hardly disturbed by other processes competing for the cores.
     fast_counts: list[int] = []
+    full_counts: list[int] = []
+    full_times: list[float] = []
+    full_cpu: list[float] = []
     verdicts: list[str] = []
     naive_counts: list[int] = []
     fast_times: list[float] = []
@@ -181,12 +197,19 @@ def main() -> None:
     for p in photos:
         for r in range(args.repeat):
             t0, c0 = time.perf_counter(), time.process_time()
-            res = analyse_photo(p, detector=detector, enhancer_factory=factory, assess=assess, thresholds=Thresholds())
+            res = analyse_photo(p, detector=detector, enhancer_factory=factory, assess=assess, thresholds=cascade)
             fast_times.append(time.perf_counter() - t0)
             fast_cpu.append(time.process_time() - c0)
+            t0, c0 = time.perf_counter(), time.process_time()
+            res_full = analyse_photo(p, detector=detector, enhancer_factory=factory, assess=assess,
+                                     thresholds=no_cascade)
+            full_times.append(time.perf_counter() - t0)
+            full_cpu.append(time.process_time() - c0)
             if r == 0:
                 fast_counts.append(res.faces_found)
-                verdicts.append(f"{res.route} {','.join(res.findings)}")
+                full_counts.append(res_full.faces_found)
+                verdicts.append(f"{res.route} {','.join(res.findings)}"
+                                f"{' (cheap pass)' if 'detect_cheap' in res.timings_ms and 'detect' not in res.timings_ms else ''}")
         t0, c0 = time.perf_counter(), time.process_time()
         naive_counts.append(naive(p, detector_full, enhancer))
         naive_times.append(time.perf_counter() - t0)
@@ -196,20 +219,27 @@ def main() -> None:
     naive_pps = len(naive_times) / sum(naive_times)
     fast_cpu_pps = len(fast_cpu) / sum(fast_cpu)
     naive_cpu_pps = len(naive_cpu) / sum(naive_cpu)
+    full_pps = len(full_times) / sum(full_times)
+    full_cpu_pps = len(full_cpu) / sum(full_cpu)
     agree = sum(a == b for a, b in zip(fast_counts, naive_counts, strict=True))
+    agree_full = sum(a == b for a, b in zip(fast_counts, full_counts, strict=True))
     fast_right = sum(a == e for a, e in zip(fast_counts, expected, strict=True))
     naive_right = sum(b == e for b, e in zip(naive_counts, expected, strict=True))
     print()
-    print("photo  faces shown  faces(pipeline)  faces(naive)  verdict")
-    for i, (e, a, b, v) in enumerate(zip(expected, fast_counts, naive_counts, verdicts, strict=True)):
-        print(f"{i:5d}  {e:11d}  {a:15d}  {b:12d}  {v}{'' if a == b else '   <- differs'}")
+    print("photo  faces shown  faces(pipeline)  faces(no cascade)  faces(naive)  verdict")
+    for i, (e, a, f, b, v) in enumerate(zip(expected, fast_counts, full_counts, naive_counts, verdicts, strict=True)):
+        print(f"{i:5d}  {e:11d}  {a:15d}  {f:17d}  {b:12d}  {v}{'' if a == b else '   <- differs from naive'}")
     print()
     print("            wall-clock photos/s   (median ms/photo)   CPU-time photos/s   (median CPU ms/photo)")
     print(f"pipeline:   {fast_pps:17.2f}   ({statistics.median(fast_times) * 1000:15.1f})   {fast_cpu_pps:17.2f}   "
           f"({statistics.median(fast_cpu) * 1000:19.1f})   {len(fast_times)} runs")
+    print(f"no cascade: {full_pps:17.2f}   ({statistics.median(full_times) * 1000:15.1f})   {full_cpu_pps:17.2f}   "
+          f"({statistics.median(full_cpu) * 1000:19.1f})   {len(full_times)} runs")
     print(f"naive:      {naive_pps:17.2f}   ({statistics.median(naive_times) * 1000:15.1f})   {naive_cpu_pps:17.2f}   "
           f"({statistics.median(naive_cpu) * 1000:19.1f})   {len(naive_times)} runs")
-    print(f"speed-up: {fast_pps / naive_pps:.1f}x wall-clock, {fast_cpu_pps / naive_cpu_pps:.1f}x CPU time")
+    print(f"speed-up: {fast_pps / naive_pps:.1f}x wall-clock, {fast_cpu_pps / naive_cpu_pps:.1f}x CPU time "
+          f"(without the cascade: {full_pps / naive_pps:.1f}x, {full_cpu_pps / naive_cpu_pps:.1f}x)")
+    print(f"face count, pipeline == pipeline without the cascade: {agree_full}/{len(photos)} photos")
     print(f"face count, pipeline == naive: {agree}/{len(photos)} photos; equal to the faces shown: "
           f"pipeline {fast_right}/{len(photos)}, naive {naive_right}/{len(photos)}")
 

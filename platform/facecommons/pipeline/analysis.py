@@ -8,7 +8,9 @@ it free of Django lets ``bench/ingest.py`` time exactly the work a worker does.
 Where the pixels come from, and why:
 - assessment (on the thumbnail) and detection run on a reduced decode (libjpeg decodes at a
   DCT scale of 1/2, 1/4 or 1/8, long side 768-1024 px). RetinaFace is as accurate there as at
-  12 MP and ~20x cheaper, and finds fewer false positives (FINDINGS);
+  12 MP and ~20x cheaper, and finds fewer false positives (FINDINGS). A cascade runs it first
+  at 512 px (a quarter of the cost) and keeps that answer only for one large, confident face
+  with no other candidate (``_detect_original``);
 - the full resolution is decoded only when a person will look at it: the enhanced copy of a
   dark photo;
 - the face crops are cut from the smallest DCT scale at which the face box is still at least
@@ -29,9 +31,10 @@ import cv2
 import numpy as np
 
 from enhancement.detection import DETECTION_SIGMA, for_detection
-from ml.align import align_face, alignment_matrix
+from ml.align import align_face
 from ml.detectors.base import Detection, Detector
-from ml.imageio import decode, decode_at_scale, encode_jpeg, resize_long_side
+from ml.imageio import Decoded, decode, decode_at_scale, encode_jpeg, resize_long_side
+from ml.quality import face_quality
 
 logger = logging.getLogger(__name__)
 
@@ -64,27 +67,32 @@ class Thresholds:
 
     #: RetinaFace face probability for a detection to count as a face (FINDINGS use > 0.9).
     min_score: float = 0.9
-    #: Short side of the face box, in pixels of the full-resolution original. 64 px is about the
-    #: smallest face from which a 112 px aligned crop is not mostly interpolation.
+    #: Short side of the face box, in pixels of the full-resolution original. Below it:
+    #: ``face_small``. 64 px is the scale at which ``ml.quality`` judges every face (its 96 px
+    #: crop holds a ~67 px face box): a smaller face is judged on interpolated pixels, and its
+    #: 112 px crop is mostly interpolation. Not a sharpness question: the sharpness measure
+    #: does not read a face shrunk to 32-64 px as soft (0.7% / 0% of the calibration set's lit
+    #: utk faces, bench/calibrate_quality.py), so size needs its own finding. Flag rate on the
+    #: lit and phone-like calibration photos: 0% in every cell (docs/quality.md).
     min_face_px: int = 64
-    #: Variance of the Laplacian of the grey aligned face crop rendered at the face's own scale
-    #: (crop side = box short side / 0.7, within 64-224 px, so nothing is upsampled much and
-    #: the bar does not depend on the photo's resolution). Measured on scikit-image's astronaut
-    #: at face sizes 73-557 px: sharp 120-360; Gaussian blur of 2% of the face width 4-28;
-    #: 1% 12-95; darkened (x0.05, noisy) then enhanced 300+ (noise is not blur). Below the
-    #: bar the photo is flagged ``soft`` for moderators, never rejected: the bar also catches
-    #: soft, compressed 150-200 px faces that are perfectly usable (FINDINGS, 2026-11-27).
-    min_sharpness: float = 40.0
-    #: Mean luma (0-1) of the aligned face crop, after enhancement where it ran. Deliberately
-    #: low: a confident detection already vouches that the face is visible, and a stricter
-    #: bar would reject dark skin in ordinary light (measured: the astronaut with its linear
-    #: reflectance x0.1, everything else normal, has a face-crop mean of 0.19; the astronaut
-    #: at 2% / 1% / 0.5% light, enhanced, 0.107 / 0.078 / 0.058). 0.06 flags only a face that
-    #: is nearly black; a dark photo with no face found at all carries ``dark`` beside ``no_face``.
-    min_face_brightness: float = 0.06
-    #: Share of the face (the alignment template's face region mapped back through the five
-    #: landmarks) outside the frame above which the face is ``face_cut_off``. 0.15 leaves a face
-    #: framed tightly at the edge (forehead or chin touching it) alone.
+    #: ``ml.quality.sharpness`` (detail kept between two scales of the face aligned at one fixed
+    #: size, denoised; 1 = none at all). Below it: ``soft``, a flag for moderators, never a
+    #: rejection. Calibrated by bench/calibrate_quality.py on 300 utk photos (30 per race x
+    #: gender cell) and faces/, each as is and phone-like (must not be flagged) and blurred by
+    #: 4% / 8% of the face width (must be): thresholds 1.375-1.575 flag no lit photo in any cell;
+    #: 1.475 (the middle) flags 99% of the 4% and every 8% blur whose face is found
+    #: (docs/quality.md has the sweep and the per-cell rates).
+    min_sharpness: float = 1.475
+    #: ``ml.quality`` highlight: the brightest tenth of the inner face's luma (0-1) as recorded,
+    #: before any enhancement (light falling on forehead, cheekbones and nose, on any skin).
+    #: Below it: ``dark``. Calibrated as ``min_sharpness``, against copies at 3% and 1.5% of the
+    #: light (enhancement.degrade, FINDINGS' model): 0.17-0.27 flag no lit photo in any cell and
+    #: every dark copy whose face is found; 0.23 is the middle.
+    min_face_highlight: float = 0.23
+    #: ``ml.quality.outside_share``: share of the face (brows to chin, cheek to cheek, mapped back
+    #: through the five landmarks) outside the frame. Above it: ``face_cut_off``. Calibrated as
+    #: ``min_sharpness`` against copies with a third of the face box cut away at one edge: 0.15
+    #: flags 0.6% of the tightly framed lit utk photos and 99% of the cut ones.
     max_outside_share: float = 0.15
     #: Automatic rejection needs two faces each at least this confident, each at least
     #: ``min_face_px`` and the second at least ``reject_second_face_ratio`` of the first's short
@@ -93,6 +101,15 @@ class Thresholds:
     reject_second_face_ratio: float = 0.5
     #: Long side of the image the detector sees.
     detect_side: int = 1024
+    #: Long side of the cascade's cheap pass (0: no cascade, every photo gets the full pass).
+    #: RetinaFace at 512 px costs a quarter of the full pass (12 vs 55 ms CPU at 1008 px) and
+    #: finds faces of >= ~16 px there (>= ~128 px in a 12 MP photo); a smaller bystander beside
+    #: one large confident face is not looked for. See ``_detect_original`` for when its answer
+    #: is kept, docs/benchmarks.md for the speed.
+    cascade_side: int = 512
+    #: Short side, in pixels of the cheap pass's image, of the one face for the cheap pass to
+    #: be sure: 48 px is ~10% of its long side, three times the detector's smallest anchor.
+    cascade_min_face: int = 48
     #: Gaussian sigma (pixels of the detector's input) applied to the enhanced copy before
     #: detection, against the noise the enhancer brightened; 0 turns it off. The copy people
     #: see is not smoothed. Measured: see ``enhancement.detection``.
@@ -134,15 +151,6 @@ class PhotoResult:
         return int(self.face.get("count", 0))
 
 
-def _luma(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-
-
-def sharpness(gray: np.ndarray) -> float:
-    """Variance of the Laplacian (Pech-Pacheco et al. 2000): low when edges are soft."""
-    return float(cv2.Laplacian(gray, cv2.CV_64F).var())
-
-
 def _confident(dets: list[Detection], min_score: float) -> list[Detection]:
     return [d for d in dets if d.score >= min_score]
 
@@ -157,28 +165,41 @@ def _short_side(d: Detection) -> float:
     return min(x2 - x1, y2 - y1)
 
 
-#: The face (forehead to chin, ear to ear) in the 112 px ArcFace template's coordinates.
-_FACE_IN_TEMPLATE = np.stack(np.meshgrid(np.linspace(18, 94, 9), np.linspace(14, 110, 9)), -1).reshape(-1, 2)
-
-
-def _outside_share(landmarks: tuple[tuple[float, float], ...], width: float, height: float) -> float:
-    """Share of the face (as its five landmarks place it) that lies outside the frame.
-
-    Detectors clip their boxes to the image, so the box cannot say that a face is cut off; the
-    landmarks can: the face region of the alignment template, mapped back into the photo."""
-    m = alignment_matrix(landmarks, 112)
-    inv = cv2.invertAffineTransform(m)
-    pts = _FACE_IN_TEMPLATE @ inv[:, :2].T + inv[:, 2]
-    inside = (pts[:, 0] >= 0) & (pts[:, 0] <= width) & (pts[:, 1] >= 0) & (pts[:, 1] <= height)
-    return float(1.0 - inside.mean())
-
-
 def _clearly_several(faces: list[Detection], t: Thresholds) -> bool:
     """Two or more faces that no person would call one: each confident and large enough,
     the second comparable in size to the first."""
     clear = sorted((d for d in faces if d.score >= t.reject_min_score and _short_side(d) >= t.min_face_px),
                    key=_short_side, reverse=True)
     return len(clear) >= 2 and _short_side(clear[1]) >= t.reject_second_face_ratio * _short_side(clear[0])
+
+
+def _detect_original(small: Decoded, detector: Detector, t: Thresholds, *, low_light: bool,
+                     timings: dict[str, float]) -> list[Detection]:
+    """Faces on the photo as recorded: a cheap pass, and the full pass only when it is unsure.
+
+    ``small`` is the decode at ``t.detect_side``. The cheap pass runs on it reduced to
+    ``t.cascade_side`` (an area resize: ~1 ms, where a second, smaller JPEG decode would cost
+    nearly a full one, the entropy decoding being the same). Its answer is kept only when it
+    found exactly one face, confident, with no other candidate at all, at least
+    ``t.cascade_min_face`` px at its scale (a selfie or a portrait). Everything else (no face,
+    several, a small one, a doubtful candidate, a low light photo) gets the full pass.
+    Detections are in pixels of the full-resolution original.
+    """
+    t0 = time.perf_counter()
+    if t.cascade_side and not low_light and max(small.rgb.shape[:2]) > t.cascade_side / 0.75:
+        # A dark photo's noise costs the cheap pass most: it goes straight to the full pass.
+        cheap = resize_long_side(small.rgb, t.cascade_side)
+        k = cheap.shape[1] / small.rgb.shape[1]
+        dets = [d.scaled(1 / (small.scale * k)) for d in detector.detect(cheap)]
+        timings["detect_cheap"] = (time.perf_counter() - t0) * 1000
+        if (len(dets) == 1 and dets[0].score >= t.min_score and len(dets[0].landmarks) == 5
+                and _short_side(dets[0]) * small.scale * k >= t.cascade_min_face):
+            return dets
+        t0 = time.perf_counter()
+    dets = detector.detect(small.rgb)
+    dets = [d.scaled(1 / small.scale) for d in dets] if small.scale != 1 else dets
+    timings["detect"] = (time.perf_counter() - t0) * 1000
+    return dets
 
 
 def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable[[], Any] | None,
@@ -207,9 +228,7 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
     report = assess(thumb)
     timings["assess"] = (time.perf_counter() - t0) * 1000
 
-    t0 = time.perf_counter()
-    dets_o = [d.scaled(1 / s) for d in detector.detect(small.rgb)] if s != 1 else detector.detect(small.rgb)
-    timings["detect"] = (time.perf_counter() - t0) * 1000
+    dets_o = _detect_original(small, detector, t, low_light=bool(report.is_low_light), timings=timings)
 
     enhanced_full: np.ndarray | None = None
     full_rgb: np.ndarray | None = small.rgb if s == 1 else None
@@ -269,10 +288,6 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
         face["short_side_px"] = round(float(short), 1)
         if short < t.min_face_px:
             findings.add(FACE_SMALL)
-        outside = _outside_share(chosen.landmarks, small.rgb.shape[1] / s, small.rgb.shape[0] / s)
-        face["outside_share"] = round(outside, 3)
-        if outside > t.max_outside_share:
-            findings.add(FACE_CUT_OFF)
         if enhanced_full is not None:
             # Judge (and crop) the face as it will be seen: brightened where the photo was dark.
             img, scale = enhanced_full, 1.0
@@ -289,16 +304,29 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
         pts = np.asarray(chosen.landmarks, dtype=np.float64) * scale
         crop224 = align_face(img, pts, 224)
         crop112 = align_face(img, pts, 112)
-        native = int(min(224, max(64, short * scale / 0.7)))
-        gray = _luma(align_face(img, pts, native))
-        sharp = sharpness(gray)
-        brightness = float(gray.mean()) / 255.0
-        face["brightness"] = round(brightness, 4)
-        face["sharpness"] = round(sharp, 2)
-        if brightness < t.min_face_brightness:
+        # Exposure is read on the photo as recorded; sharpness on the face as it will be seen.
+        q = face_quality(img, pts, original=full_rgb if enhanced_full is not None else None)
+        sharp = q.sharpness
+        face.update(q.as_dict())
+        if q.outside_share > t.max_outside_share:
+            findings.add(FACE_CUT_OFF)
+        if q.highlight < t.min_face_highlight:
             findings.add(DARK)
-        if sharp < t.min_sharpness:
+        if q.sharpness < t.min_sharpness:
             findings.add(SOFT)
+    else:
+        # No face the verdict counts, but the detector's best doubtful one (score >= its own 0.5):
+        # a face too blurred to be sure of is a likelier reason than no face at all, so say so
+        # too (measured: most faces blurred by 8% of their width that RetinaFace loses).
+        doubtful = [d for d in dets_o + dets_e if len(d.landmarks) == 5]
+        if doubtful:
+            best = max(doubtful, key=lambda d: d.score)
+            img = enhanced_full if enhanced_full is not None else full_rgb if full_rgb is not None else small.rgb
+            scale = 1.0 if img is not small.rgb else s
+            q = face_quality(img, np.asarray(best.landmarks, dtype=np.float64) * scale)
+            face["doubtful"] = {"score": round(best.score, 4), "sharpness": round(q.sharpness, 4)}
+            if q.sharpness < t.min_sharpness:
+                findings.add(SOFT)
     timings["judge"] = (time.perf_counter() - t0) * 1000
 
     files: list[DerivedImage] = []

@@ -17,8 +17,9 @@ lease longer than the task's hard time limit), works without holding any lock, a
 Tunables (``facecommons.common.conf.setting``: Django setting or environment variable):
 ``PIPELINE_DETECTOR`` (retinaface-mobilenet), ``PIPELINE_ENHANCER`` (zero-dce++; CLAHE if it
 cannot load), ``PIPELINE_MIN_SCORE`` (0.9), ``PIPELINE_MIN_FACE_PX`` (64),
-``PIPELINE_MIN_SHARPNESS`` (40), ``PIPELINE_MIN_FACE_BRIGHTNESS`` (0.06),
-``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_ENHANCED_DETECT_SIGMA`` (2.0), ``PIPELINE_LEASE_SECONDS`` (180, must exceed
+``PIPELINE_MIN_SHARPNESS``, ``PIPELINE_MIN_FACE_HIGHLIGHT``, ``PIPELINE_MAX_OUTSIDE_SHARE``
+(calibrated, docs/quality.md), ``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_CASCADE_SIDE`` (512),
+``PIPELINE_CASCADE_MIN_FACE`` (48), ``PIPELINE_ENHANCED_DETECT_SIGMA`` (2.0), ``PIPELINE_LEASE_SECONDS`` (180, must exceed
 ``PIPELINE_TIME_LIMIT``, 120), ``PIPELINE_SOFT_TIME_LIMIT`` (90), ``PIPELINE_MAX_ATTEMPTS`` (5),
 ``PIPELINE_STUCK_AFTER_SECONDS`` (300). The reasons for each default are in ``analysis.Thresholds``.
 """
@@ -65,8 +66,11 @@ def thresholds() -> Thresholds:
         min_score=float(setting("PIPELINE_MIN_SCORE", d.min_score)),
         min_face_px=int(setting("PIPELINE_MIN_FACE_PX", d.min_face_px)),
         min_sharpness=float(setting("PIPELINE_MIN_SHARPNESS", d.min_sharpness)),
-        min_face_brightness=float(setting("PIPELINE_MIN_FACE_BRIGHTNESS", d.min_face_brightness)),
+        min_face_highlight=float(setting("PIPELINE_MIN_FACE_HIGHLIGHT", d.min_face_highlight)),
+        max_outside_share=float(setting("PIPELINE_MAX_OUTSIDE_SHARE", d.max_outside_share)),
         detect_side=int(setting("PIPELINE_DETECT_SIDE", d.detect_side)),
+        cascade_side=int(setting("PIPELINE_CASCADE_SIDE", d.cascade_side)),
+        cascade_min_face=int(setting("PIPELINE_CASCADE_MIN_FACE", d.cascade_min_face)),
         enhanced_detect_sigma=float(setting("PIPELINE_ENHANCED_DETECT_SIGMA", d.enhanced_detect_sigma)),
     )
 
