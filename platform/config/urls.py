@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("facecommons.moderation.api_urls")),
     path("", include("facecommons.releases.api_urls")),
     path("", include("facecommons.evaluation.api_urls")),
+    path("", include("facecommons.workbench.api_urls")),
     path("", include("facecommons.rewards.api_urls")),
 ]
 
@@ -32,6 +33,7 @@ urlpatterns = [
     path("moderation/", include("facecommons.moderation.urls")),
     path("", include("facecommons.releases.urls")),
     path("", include("facecommons.evaluation.urls")),
+    path("", include("facecommons.workbench.urls")),
     path("", include("facecommons.rewards.urls")),
 ]
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "facecommons.moderation",
     "facecommons.releases",
     "facecommons.evaluation",
+    "facecommons.workbench",
     "facecommons.rewards",
 ]
 

@@ -22,6 +22,7 @@ def task_routes() -> dict[str, dict[str, str]]:
         "facecommons.pipeline.tasks.reconcile_stuck": {"queue": Queue.DEFAULT.value},
         "facecommons.pipeline.tasks.*": {"queue": Queue.INGEST.value},
         "facecommons.evaluation.tasks.*": {"queue": Queue.EVALUATION.value},
+        "facecommons.workbench.tasks.*": {"queue": Queue.EVALUATION.value},  # training: CPU-heavy like evaluations
         "facecommons.releases.tasks.*": {"queue": Queue.RELEASES.value},
         "*": {"queue": Queue.DEFAULT.value},
     }

@@ -1,0 +1,51 @@
+"""Workbench fixtures: private storage per test, a published snapshot whose archive is a tiny
+generated one, fast training settings."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ml.workbench import synthetic
+
+
+@pytest.fixture(autouse=True)
+def workbench_env(settings, tmp_path, monkeypatch):
+    root = tmp_path / "media"
+    root.mkdir()
+    storages = copy.deepcopy(settings.STORAGES)
+    for alias in ("default", "private"):
+        if storages[alias]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+            storages[alias]["OPTIONS"]["location"] = str(root)
+    settings.STORAGES = storages
+    settings.MEDIA_ROOT = str(root)
+    settings.EVAL_MIN_GROUP_SIZE = 2
+    settings.EVAL_BOOTSTRAP_REPLICATES = 20
+    settings.STATS_MIN_COUNT = 2
+    settings.WORKBENCH_DIR = str(tmp_path / "workbench")
+    settings.WORKBENCH_TORCH_THREADS = 1
+    monkeypatch.setenv("FACECOMMONS_WEIGHTS_DIR", str(tmp_path / "weights"))
+    yield
+    from ml.detectors import list_detectors
+    from ml.verifiers import list_verifiers
+
+    monkeypatch.undo()
+    list_detectors(), list_verifiers()  # trained models registered in this test leave the registries
+
+
+@pytest.fixture(scope="session")
+def archive() -> bytes:
+    return synthetic.archive_bytes(people=30, photos_per_person=2)
+
+
+@pytest.fixture
+def snapshot(db, archive):
+    from django.utils import timezone
+
+    from facecommons.common.storage import storage_save_bytes
+    from facecommons.releases.models import Snapshot
+
+    key = storage_save_bytes("releases/2026.11.0/facecommons-2026.11.0.tar", archive)
+    return Snapshot.objects.create(version="2026.11.0", status="published", cutoff_at=timezone.now(),
+                                   published_at=timezone.now(), archive_key=key, archive_size=len(archive))
