@@ -28,6 +28,7 @@ def private_media(settings, tmp_path):
     settings.EVAL_MIN_GROUP_SIZE = 10
     settings.EVAL_BOOTSTRAP_REPLICATES = 100
     settings.STATS_MIN_COUNT = 5
+    settings.EVAL_LOWLIGHT_LEVELS = ""  # the stress test has its own tests (test_lowlight.py); off keeps call counts
     return root
 
 

@@ -26,7 +26,7 @@ from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
 from facecommons.common.storage import storage_save_bytes
 from facecommons.contributions.services import atomic_write
-from facecommons.evaluation import engine, importers
+from facecommons.evaluation import engine, importers, stress
 from facecommons.evaluation.models import (
     ChunkStatus,
     CurveResult,
@@ -362,6 +362,8 @@ def chunk_process(*, chunk_id: int, on_item: Callable[[], None] | None = None) -
                .values_list("content_sha256", "model_id", "model_version", "variant", "task"))
     computed = reused = 0
     face_version = None
+    stress_levels = stress.levels() if dets else []
+    stress_tag = stress.config_tag() if stress_levels else ""
     for it in items:
         jobs: list[tuple[engine.Job, dict[str, Any] | None]] = []
         miss_d = [s for s in dets if (it.sha256, s.id, s.version, "original", "detection") not in have]
@@ -398,6 +400,17 @@ def chunk_process(*, chunk_id: int, on_item: Callable[[], None] | None = None) -
             computed += len(rows) - (1 if extra_face and job.variant == "original" else 0)
             for r in rows:
                 have.add((r["content_sha256"], r["model_id"], r["model_version"], r["variant"], r["task"]))
+        if stress_levels:
+            todo = stress.missing(it.sha256, dets, have, stress_tag, stress_levels)
+            reused += 2 * len(dets) * len(stress_levels) - len(todo)
+            if todo:
+                try:
+                    rows = stress.compute(it.sha256, it.key, todo, stress_tag)
+                except OSError as exc:
+                    logger.warning("evaluation %s: stress test cannot read %s (%s)", run.pk, it.key, exc)
+                    rows = []
+                ModelResult.objects.bulk_create([ModelResult(**r) for r in rows], ignore_conflicts=True)
+                computed += len(rows)
         if on_item:
             on_item()
 
@@ -458,7 +471,10 @@ def _detection_rows(run: EvaluationRun, spec: engine.ModelSpec, items: list[Eval
             enh_hits[i] = 1.0 if hit_e is not None else 0.0
     rows = M.detection_metrics(hits, [it.categories for it in keep], [it.subject for it in keep],
                                enhanced_hits=enh_hits, min_group_size=min_n, n_boot=n_boot, seed=0)
+    low_rows, low_summary = stress.metric_rows(spec, keep, hits, results=_results, min_n=min_n, n_boot=n_boot)
+    rows += low_rows
     summary = {"photos": len(keep), "missing_results": len(items) - len(keep), "detected": int(hits.sum()),
+               "lowlight": low_summary,
                "with_enhanced": int((~np.isnan(enh_hits)).sum()),
                "rule": "IoU>=0.5 with the validated face" if any(it.face for it in keep)
                else "largest confident detection (one face expected)"}

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext
 
-from facecommons.evaluation import charts, selectors
+from facecommons.evaluation import charts, lowlight_panel, selectors
 from facecommons.evaluation.labels import CategoryLabels, metric_label, task_label
 from facecommons.evaluation.models import EvaluationRun, RunStatus
 
@@ -84,8 +84,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 if c["model"] != spec["id"]:
                     continue
                 svgs.append({**c, "svg": charts.svg_for_inline(_chart_bytes(run, spec["id"], c["chart"], "svg"))})
-            models.append({"spec": spec, "task_label": task_label(spec["task"]), "summary": run.summary.get("models", {}).get(spec["id"], {}),
-                           "table": table, "summaries": summaries, "charts": svgs})
+            model_summary = run.summary.get("models", {}).get(spec["id"], {})
+            models.append({"spec": spec, "task_label": task_label(spec["task"]), "summary": model_summary,
+                           "table": table, "summaries": summaries, "charts": svgs,
+                           "lowlight": lowlight_panel.panel(mine, model_summary)})
     return render(request, "evaluation/dashboard.html", {
         "run": run, "runs": runs, "active": active, "models": models,
         "alerts": [{**a, "metric_label": metric_label(str(a.get("metric", ""))),
