@@ -70,7 +70,7 @@ def _load_builtin() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != mod:
                 raise
-    from ml.workbench.registry import register_installed
+    from ml.trained import register_installed
 
     register_installed()  # models trained on the workbench and registered as reference models
 

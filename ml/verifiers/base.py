@@ -44,7 +44,7 @@ def register_verifier(name: str) -> Callable[[Callable[..., Verifier]], Callable
 
 def _load_builtin() -> None:
     import ml.verifiers.dlib_resnet  # noqa: F401  (registers itself)
-    from ml.workbench.registry import register_installed
+    from ml.trained import register_installed
 
     register_installed()  # models trained on the workbench and registered as reference models
 

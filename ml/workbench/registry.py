@@ -4,7 +4,7 @@ ones, so the evaluation measures them like any other model.
 
 An installed model is a folder ``<weights dir>/workbench/<model id>/`` holding ``model.pt`` (what
 ``save_model`` writes) and ``manifest.json`` ({id, task, version, license, weights_source}).
-The registries discover these folders when they list their models."""
+The registries discover these folders when they list their models (``ml.trained``)."""
 
 from __future__ import annotations
 
@@ -19,16 +19,12 @@ import torch
 
 from ml.align import align_face
 from ml.detectors.base import Detection, DetectorUnavailable
-from ml.weights import user_weights_dir
+from ml.trained import installed_dir
 from ml.workbench.nets import EmbeddingNet, FaceBackgroundNet
 from ml.workbench.train import TrainResult, save_atomic
 
 MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,59}$")
 REGISTRABLE = {"face-vs-background": "detection", "verification": "verification"}
-
-
-def installed_dir() -> Path:
-    return user_weights_dir() / "workbench"
 
 
 def save_model(result: TrainResult, path: Path) -> None:
@@ -61,18 +57,6 @@ def uninstall(model_id: str) -> None:
     folder = installed_dir() / model_id
     for name in ("manifest.json", "model.pt"):
         (folder / name).unlink(missing_ok=True)
-
-
-def manifests() -> list[dict[str, Any]]:
-    root = installed_dir()
-    out = []
-    if root.is_dir():
-        for m in sorted(root.glob("*/manifest.json")):
-            try:
-                out.append({**json.loads(m.read_text()), "path": str(m.parent)})
-            except (OSError, ValueError):
-                continue  # a half-removed folder is not a model
-    return out
 
 
 def _load(folder: str) -> dict[str, Any]:
@@ -111,15 +95,14 @@ class TrainedFaceDetector:
             for yy, xx in zip(ys, xs, strict=True):
                 x1, y1 = xx * stride / scale, yy * stride / scale
                 boxes.append([x1, y1, x1 + win / scale, y1 + win / scale])
-                scores.append(float(out[yy, xx]))
+                # The evaluation counts a face at score >= 0.9: the validation threshold maps to 0.9.
+                scores.append(float(1 / (1 + np.exp(-(float(out[yy, xx]) - self.tau + np.log(9.0))))))
             scale /= self.scale_step
         if not boxes:
             return []
-        keep = cv2.dnn.NMSBoxes([[b[0], b[1], b[2] - b[0], b[3] - b[1]] for b in boxes], scores, self.tau, 0.3)
+        keep = cv2.dnn.NMSBoxes([[b[0], b[1], b[2] - b[0], b[3] - b[1]] for b in boxes], scores, 0.9, 0.3)
         order = sorted((int(i) for i in np.asarray(keep).reshape(-1)), key=lambda i: -scores[i])
-        # The evaluation counts a detection at score >= 0.9: the validation threshold maps to 0.9.
-        return [Detection(box=tuple(float(v) for v in boxes[i]),  # type: ignore[arg-type]
-                          score=float(1 / (1 + np.exp(-(scores[i] - self.tau + np.log(9.0))))))
+        return [Detection(box=tuple(float(v) for v in boxes[i]), score=scores[i])  # type: ignore[arg-type]
                 for i in order[:50]]
 
 
@@ -153,29 +136,3 @@ class TrainedVerifier:
         from ml.verifiers.base import cosine_distance
 
         return cosine_distance(a, b)
-
-
-def _factory(cls: Any, manifest: dict[str, Any]) -> Any:
-    def make(**kwargs: Any) -> Any:
-        return cls(manifest, **kwargs)
-
-    make._workbench = True  # type: ignore[attr-defined]
-    return make
-
-
-def register_installed() -> None:
-    """Put every installed model into the detector or verifier registry (called by their listing)."""
-    from ml.detectors.base import _REGISTRY as DETECTORS
-    from ml.verifiers.base import _REGISTRY as VERIFIERS
-
-    found = manifests()
-    for m in found:
-        reg, cls = (DETECTORS, TrainedFaceDetector) if m.get("task") == "detection" else (VERIFIERS, TrainedVerifier)
-        if m["id"] in reg and not getattr(reg[m["id"]], "_workbench", False):
-            continue  # never shadow a built-in model
-        reg[m["id"]] = _factory(cls, m)
-    # A model uninstalled since the last listing leaves the registries too.
-    ids = {m["id"] for m in found}
-    for reg in (DETECTORS, VERIFIERS):
-        for name in [n for n, f in reg.items() if getattr(f, "_workbench", False) and n not in ids]:
-            del reg[name]
