@@ -86,6 +86,16 @@ class _TarReader(_Reader):
         self.tar.close()
 
 
+class _FuncReader(_Reader):
+    """Files served by a function (the platform's content-addressed store: path -> blob)."""
+
+    def __init__(self, read: Callable[[str], bytes]) -> None:
+        self._read = read
+
+    def read(self, rel: str) -> bytes:
+        return self._read(rel)
+
+
 @dataclass
 class Snapshot:
     photos: list[Photo]
@@ -115,10 +125,14 @@ def _photo(row: dict[str, Any], split: str) -> Photo:
 
 
 def load_snapshot(source: str | Path | Any) -> Snapshot:
-    """A snapshot from its unpacked ``facecommons`` folder, a ``.tar`` path, or an open binary file
-    of the archive. Raises ``SnapshotError`` when it is unreadable or its splits share a person."""
+    """A snapshot from its unpacked ``facecommons`` folder, a ``.tar`` path, an open binary file
+    of the archive, or a function returning the bytes of a path inside the snapshot (raising
+    ``SnapshotError`` for a path it does not hold). Raises ``SnapshotError`` when it is
+    unreadable or its splits share a person."""
     reader: _Reader
-    if hasattr(source, "read"):
+    if callable(source) and not hasattr(source, "read"):
+        reader = _FuncReader(source)
+    elif hasattr(source, "read"):
         reader = _TarReader(source)
     else:
         path = Path(source)

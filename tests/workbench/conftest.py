@@ -40,12 +40,33 @@ def archive() -> bytes:
 
 
 @pytest.fixture
-def snapshot(db, archive):
+def snapshot(db):
+    """A published snapshot as the platform stores one: its files as blobs, listed by a manifest."""
+    from django.utils import timezone
+
+    from facecommons.releases.archive.manifest import Entry
+    from facecommons.releases.archive.store import BlobStore
+    from facecommons.releases.models import Snapshot
+
+    store = BlobStore()
+    entries = []
+    for path, data in sorted(synthetic.generate(people=30, photos_per_person=2).items()):
+        sha, size = store.put_bytes(data)
+        entries.append(Entry(path=path, sha256=sha, size=size))
+    manifest_sha, _ = store.put_bytes("".join(e.line() for e in entries).encode())
+    return Snapshot.objects.create(version="2026.11.0", status="published", cutoff_at=timezone.now(),
+                                   published_at=timezone.now(), manifest_sha256=manifest_sha,
+                                   manifest_files=len(entries))
+
+
+@pytest.fixture
+def tar_snapshot(db, archive):
+    """A snapshot built before manifests: one stored tar."""
     from django.utils import timezone
 
     from facecommons.common.storage import storage_save_bytes
     from facecommons.releases.models import Snapshot
 
-    key = storage_save_bytes("releases/2026.11.0/facecommons-2026.11.0.tar", archive)
-    return Snapshot.objects.create(version="2026.11.0", status="published", cutoff_at=timezone.now(),
+    key = storage_save_bytes("releases/2026.10.0/facecommons-2026.10.0.tar", archive)
+    return Snapshot.objects.create(version="2026.10.0", status="published", cutoff_at=timezone.now(),
                                    published_at=timezone.now(), archive_key=key, archive_size=len(archive))

@@ -51,6 +51,19 @@ def test_skewed_run_records_its_training_set_and_reports_every_group(snapshot, a
     assert AuditEvent.objects.filter(action="training_run_done", object_id=str(run.pk)).exists()
 
 
+def test_snapshot_before_manifests_and_withdrawn_photos(snapshot, tar_snapshot):
+    from facecommons.releases.models import Withdrawal
+
+    old = services.load_run_snapshot(tar_snapshot.version)
+    new = services.load_run_snapshot(snapshot.version)
+    assert [p.path for p in old.photos] == [p.path for p in new.photos]
+    gone = new.split("train")[0]
+    Withdrawal.objects.create(snapshot=snapshot, subject_id=gone.subject, contribution_id="00000000-0000-0000-0000-000000000001",
+                              file_names=[gone.path, gone.crop])
+    after = services.load_run_snapshot(snapshot.version)
+    assert gone.path not in {p.path for p in after.photos} and len(after.photos) == len(new.photos) - 1
+
+
 def test_category_and_verification_runs(snapshot, archive):
     cat = _execute(_run(snapshot, task="category", category="gender", epochs=1))
     assert cat.status == TrainingStatus.DONE, cat.error

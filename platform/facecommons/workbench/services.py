@@ -147,20 +147,37 @@ def _finite(x: float) -> float | None:
 
 
 def load_run_snapshot(version: str) -> Any:
-    """The published snapshot read from its archive in private storage, without the photos
-    withdrawn since publication (their people asked for them to be deleted)."""
-    from facecommons.releases.models import Snapshot, Withdrawal
+    """The published snapshot as researchers receive it: read from the content-addressed store
+    through its manifest (or, for a snapshot built before manifests, from its stored tar),
+    without the files withdrawn since publication (their people asked for them to be deleted)."""
+    from facecommons.releases.contents import withdrawn_paths
+    from facecommons.releases.models import Snapshot
     from ml.workbench import SnapshotError, load_snapshot
 
     snap = Snapshot.objects.filter(version=version, status="published").first()
-    if snap is None or not snap.archive_key:
-        raise WorkbenchError(f"No published snapshot {version!r} with an archive.")
+    if snap is None or not (snap.manifest_sha256 or snap.archive_key):
+        raise WorkbenchError(f"No published snapshot {version!r} with its files.")
+    gone = withdrawn_paths(snap)
     try:
-        loaded = load_snapshot(private_storage().open(snap.archive_key, "rb"))
+        if snap.manifest_sha256:
+            from facecommons.releases.archive.store import BlobStore
+            from facecommons.releases.contents import served_entries
+
+            files = {e.path: e.sha256 for e in served_entries(snap)}
+            store = BlobStore()
+
+            def read(rel: str) -> bytes:
+                sha = files.get(rel)
+                if sha is None:
+                    raise SnapshotError(f"{rel} is not in snapshot {version}")
+                with store.open(sha) as fh:
+                    return fh.read()
+
+            loaded = load_snapshot(read)
+        else:
+            loaded = load_snapshot(private_storage().open(snap.archive_key, "rb"))
     except (OSError, SnapshotError) as exc:
         raise WorkbenchError(f"Snapshot {version} cannot be read: {exc}") from exc
-    gone = {name for names in Withdrawal.objects.filter(snapshot=snap).values_list("file_names", flat=True)
-            for name in names}
     loaded.photos = [p for p in loaded.photos if p.path not in gone and p.crop not in gone]
     return loaded
 
