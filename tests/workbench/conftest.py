@@ -39,8 +39,7 @@ def archive() -> bytes:
     return synthetic.archive_bytes(people=30, photos_per_person=2)
 
 
-@pytest.fixture
-def snapshot(db):
+def store_synthetic(version: str = "2026.11.0"):
     """A published snapshot as the platform stores one: its files as blobs, listed by a manifest."""
     from django.utils import timezone
 
@@ -54,9 +53,14 @@ def snapshot(db):
         sha, size = store.put_bytes(data)
         entries.append(Entry(path=path, sha256=sha, size=size))
     manifest_sha, _ = store.put_bytes("".join(e.line() for e in entries).encode())
-    return Snapshot.objects.create(version="2026.11.0", status="published", cutoff_at=timezone.now(),
+    return Snapshot.objects.create(version=version, status="published", cutoff_at=timezone.now(),
                                    published_at=timezone.now(), manifest_sha256=manifest_sha,
                                    manifest_files=len(entries))
+
+
+@pytest.fixture
+def snapshot(db):
+    return store_synthetic()
 
 
 @pytest.fixture

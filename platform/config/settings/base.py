@@ -255,6 +255,9 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's files come from drf-spectacular-sidecar's static files, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Two APIs have a "task" choice field (evaluation models, workbench runs): name each enum.
+    "ENUM_NAME_OVERRIDES": {"TrainingTaskEnum": ["face-vs-background", "category", "verification"],
+                            "EvaluationTaskEnum": ["detection", "verification"]},
 }
 
 # --- Celery --------------------------------------------------------------------------

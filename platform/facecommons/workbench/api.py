@@ -26,7 +26,7 @@ class CanUseWorkbench(BasePermission):
         return selectors.can_use(request.user)
 
 
-class StartSerializer(serializers.Serializer):
+class TrainingStartSerializer(serializers.Serializer):
     snapshot = serializers.CharField(max_length=20)
     task = serializers.ChoiceField(choices=Task.values)
     policy = serializers.ChoiceField(choices=PolicyKind.values, default=PolicyKind.AS_IS)
@@ -67,10 +67,10 @@ class TrainingRunListApi(APIView):
         page = paginator.paginate_queryset(selectors.runs_for(request.user), request, view=self)
         return paginator.get_paginated_response([selectors.run_payload(r) for r in page or []])
 
-    @extend_schema(operation_id="training_runs_start", summary="Start a training run", request=StartSerializer,
+    @extend_schema(operation_id="training_runs_start", summary="Start a training run", request=TrainingStartSerializer,
                    responses={202: dict})
     def post(self, request: Request) -> Response:
-        s = StartSerializer(data=request.data)
+        s = TrainingStartSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         run = start_from(s.validated_data, request.user)
         return Response(selectors.run_payload(run), status=status.HTTP_202_ACCEPTED)
@@ -98,7 +98,7 @@ class TrainingRunCancelApi(APIView):
         return Response(selectors.run_payload(run), status=status.HTTP_202_ACCEPTED)
 
 
-class RegisterSerializer(serializers.Serializer):
+class TrainingRegisterSerializer(serializers.Serializer):
     model_id = serializers.RegexField(r"^[a-z0-9][a-z0-9-]{2,59}$", required=False, allow_blank=True, default="")
 
 
@@ -106,14 +106,14 @@ class TrainingRunRegisterApi(APIView):
     permission_classes = [CanUseWorkbench]
 
     @extend_schema(operation_id="training_runs_register", summary="Register the run's model as a reference model "
-                   "(admins)", request=RegisterSerializer, responses={200: dict})
+                   "(admins)", request=TrainingRegisterSerializer, responses={200: dict})
     def post(self, request: Request, run_id: int) -> Response:
         from facecommons.accounts.roles import is_admin
 
         if not is_admin(request.user):
             raise ApiError("Only administrators can register a reference model.", code="permission_denied",
                            status_code=403)
-        s = RegisterSerializer(data=request.data)
+        s = TrainingRegisterSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         try:
             run = services.training_run_register(run=_run(request, run_id), actor=request.user,

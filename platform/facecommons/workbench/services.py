@@ -132,12 +132,25 @@ class _Watch:
         return self.stop
 
     def progress(self, p: Any) -> None:
-        run = TrainingRun.objects.only("history").get(pk=self.run_id)
-        entry = {"epoch": p.epoch, "loss": p.loss, "validation": p.validation, "steps": p.steps}
+        run = TrainingRun.objects.only("history", "attempts").get(pk=self.run_id)
+        # ``attempt``: which claim of the run trained this epoch (a resumed run keeps the earlier ones).
+        entry = {"epoch": p.epoch, "loss": _finite(p.loss), "validation": _finite(p.validation), "steps": p.steps,
+                 "attempt": run.attempts}
         TrainingRun.objects.filter(pk=self.run_id, status=TrainingStatus.RUNNING).update(
             epoch=p.epoch, epochs=p.epochs, loss=_finite(p.loss), validation=_finite(p.validation),
             validation_name=p.validation_name[:80], history=[*[h for h in run.history if h["epoch"] < p.epoch], entry],
             lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))
+
+
+def _json_safe(obj: Any) -> Any:
+    """NaN and infinity become null: PostgreSQL's JSON has no such numbers."""
+    if isinstance(obj, float):
+        return _finite(obj)
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    return obj
 
 
 def _finite(x: float) -> float | None:
@@ -219,7 +232,9 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
             return
         r.rows = [row.as_dict() for row in result.rows]
         r.baseline_rows = [row.as_dict() for row in result.baseline_rows]
-        r.summary, r.history = result.summary, result.history
+        attempt = {h["epoch"]: h.get("attempt") for h in r.history}
+        r.summary = _json_safe(result.summary)
+        r.history = _json_safe([{**h, "attempt": attempt.get(h["epoch"])} for h in result.history])
         r.training_set, r.training_set_size = result.training_set, len(result.training_set)
         r.model_key, r.status, r.finished_at, r.lease_expires_at = key, TrainingStatus.DONE, timezone.now(), None
         r.epoch = len(result.history)
