@@ -17,6 +17,21 @@
     var reason = card.querySelector("[data-role=reason]");
     reason.textContent = p.reason || "";
     reason.hidden = !p.reason;
+    var findings = card.querySelector("[data-role=findings]");
+    if (findings) {
+      findings.replaceChildren();
+      (p.findings || []).forEach(function (f) {
+        var li = document.createElement("li");
+        li.dataset.code = f.code;
+        li.textContent = f.message;
+        findings.appendChild(li);
+      });
+      findings.hidden = !(p.findings && p.findings.length);
+    }
+    var form = card.querySelector("[data-role=review-request]");
+    if (form) form.hidden = !p.can_request_review;
+    var requested = card.querySelector("[data-role=requested]");
+    if (requested) requested.hidden = !p.review_requested;
     var img = card.querySelector("img.thumb");
     if (img && p.thumb_url && img.getAttribute("src") !== p.thumb_url) img.setAttribute("src", p.thumb_url);
   }

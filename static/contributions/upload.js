@@ -95,7 +95,50 @@
     return fmt(gettext("The upload failed (error %(status)s). Please try again."), {status: xhr.status});
   }
 
-  function setStatus(item, status) {
+  // The findings arrive with their sentences in the reader's language; the review request is
+  // one click (the note can be added in My photos).
+  function showFindings(item, id, body) {
+    var box = item.row.querySelector(".findings");
+    if (!box) { box = el("ul", "findings small"); item.row.appendChild(box); }
+    box.replaceChildren();
+    (body.findings || []).forEach(function (f) {
+      var li = el("li", "", f.message); li.dataset.code = f.code; box.appendChild(li);
+    });
+    box.hidden = !(body.findings && body.findings.length);
+    var ask = item.row.querySelector("button.ask-review");
+    if (body.can_request_review && !ask) {
+      ask = el("button", "btn ask-review", form.dataset.askLabel || "Ask a person to check this photo");
+      ask.type = "button";
+      ask.addEventListener("click", function () { askReview(item, id, ask); });
+      item.row.appendChild(ask);
+    } else if (!body.can_request_review && ask) {
+      ask.remove();
+    }
+  }
+
+  function askReview(item, id, button) {
+    button.disabled = true;
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", apiUrl + id + "/review-request/");
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.onload = function () {
+      if (xhr.status === 200) {
+        var body = JSON.parse(xhr.responseText);
+        setStatus(item, body.status, body.status_label);
+        button.remove();
+        item.row.appendChild(el("span", "small muted requested", form.dataset.askedLabel || "A moderator will look at it."));
+      } else {
+        button.disabled = false;
+        item.row.appendChild(el("span", "small error", errorMessage(xhr)));
+      }
+    };
+    xhr.onerror = function () { button.disabled = false; };
+    xhr.send(JSON.stringify({note: ""}));
+  }
+
+  function setStatus(item, status, label) {
     item.row.dataset.status = status;
     var badge = item.row.querySelector(".badge");
     if (!badge) {
@@ -104,7 +147,7 @@
       item.state.appendChild(badge);
     }
     badge.className = "badge " + status;
-    badge.textContent = LABELS[status] || status;
+    badge.textContent = label || LABELS[status] || status;
   }
 
   function poll(item, id, delay) {
@@ -116,7 +159,8 @@
       xhr.onload = function () {
         if (xhr.status === 200) {
           var body = JSON.parse(xhr.responseText);
-          setStatus(item, body.status);
+          setStatus(item, body.status, body.status_label);
+          showFindings(item, id, body);
           if (body.status === "rejected" && body.rejection_reason) {
             var r = item.row.querySelector(".reason") || item.row.appendChild(el("span", "reason small"));
             r.textContent = typeof body.rejection_reason === "string" ? body.rejection_reason

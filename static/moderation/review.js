@@ -14,6 +14,11 @@
   let inflight = 0; // decisions sent and not answered yet (each on its own photo)
   let loadFailed = false; // the last refill ended on network errors
   let overlays = true;
+  // Marking a face the detector missed: the box in pixels of the stored original, and the
+  // approval waiting for it.
+  let box = null;
+  let boxPending = null;
+  let dragFrom = null;
   const preloaded = new Map();
   // Photos decided on this page, newest last. A lease answered while a decision was still in
   // flight could hand the same photo back: they are sent as excluded and never shown again.
@@ -198,8 +203,16 @@
       "%(total)s photos: %(approved)s approved, %(rejected)s rejected, %(awaiting)s awaiting review; %(flags)s open flags.",
       h.total), h);
 
+    const rq = item.review_request;
+    $("ev-request-card").hidden = !rq;
+    $("ev-request-note").textContent = rq ? (rq.note ? `“${rq.note}”` : gettext("(no note)")) : "";
+
     const fl = $("ev-flags"); fl.replaceChildren();
-    if (!item.flags.length) fl.appendChild(el("li", { class: "muted" }, gettext("No flags.")));
+    // The pipeline's findings are flags: the machine advises, the moderator decides.
+    for (const f of item.findings || []) {
+      fl.appendChild(el("li", { class: "flag flag-finding", "data-code": f.code }, f.label));
+    }
+    if (!item.flags.length && !(item.findings || []).length) fl.appendChild(el("li", { class: "muted" }, gettext("No flags.")));
     for (const f of item.flags) {
       const li = el("li", { class: "flag flag-" + f.kind });
       if (f.related) {
@@ -258,10 +271,94 @@
   }
 
   function closePanels() {
-    for (const id of ["reject-panel", "correct-panel", "help-panel"]) $(id).hidden = true;
-    $("reject-error").textContent = ""; $("correct-error").textContent = "";
+    for (const id of ["reject-panel", "correct-panel", "help-panel", "box-panel"]) $(id).hidden = true;
+    $("reject-error").textContent = ""; $("correct-error").textContent = ""; $("box-error").textContent = "";
+    $("wrap-original").classList.remove("drawing");
+    const drawn = $("overlay-original").querySelector(".drawn-box"); if (drawn) drawn.remove();
+    box = null; boxPending = null; dragFrom = null;
     mode = "idle";
   }
+
+  // --- the face box (mouse drag, touch, keyboard nudge) -----------------------------------
+  function approve(decision, extra) {
+    const item = buffer[0];
+    if (!item) return;
+    if (!item.needs_face_box) { decide(decision, extra); return; }
+    openBox(decision, extra);
+  }
+
+  function openBox(decision, extra) {
+    const item = buffer[0];
+    closePanels(); mode = "box"; boxPending = { decision, extra: extra || {} };
+    // A starting box in the middle, so a keyboard alone can place it.
+    const side = Math.min(item.width, item.height) * 0.4;
+    box = [(item.width - side) / 2, (item.height - side) / 2, (item.width + side) / 2, (item.height + side) / 2];
+    $("wrap-original").classList.add("drawing");
+    if (!overlays) toggleOverlays();
+    $("box-panel").hidden = false;
+    drawBox();
+    status(gettext("Mark the face: drag a box over it, or use the arrow keys; Enter approves."));
+  }
+
+  function drawBox() {
+    const svg = $("overlay-original");
+    let rect = svg.querySelector(".drawn-box");
+    if (!box) { if (rect) rect.remove(); return; }
+    if (!rect) { rect = el("rect", { class: "drawn-box" }); svg.appendChild(rect); }
+    const item = buffer[0];
+    rect.setAttribute("x", box[0]); rect.setAttribute("y", box[1]);
+    rect.setAttribute("width", box[2] - box[0]); rect.setAttribute("height", box[3] - box[1]);
+    rect.setAttribute("stroke-width", Math.max(2, Math.round(Math.min(item.width, item.height) / 150)));
+    root.dataset.faceBox = box.map(Math.round).join(",");
+  }
+
+  function toImage(ev) {
+    // The overlay's viewBox is the original's pixel size and it is stretched over the image.
+    const item = buffer[0];
+    const r = $("overlay-original").getBoundingClientRect();
+    const x = (ev.clientX - r.left) / r.width * item.width;
+    const y = (ev.clientY - r.top) / r.height * item.height;
+    return [Math.min(item.width, Math.max(0, x)), Math.min(item.height, Math.max(0, y))];
+  }
+
+  function nudge(dx, dy, grow) {
+    const item = buffer[0];
+    const w = box[2] - box[0], h = box[3] - box[1];
+    const nw = Math.max(16, Math.min(item.width, w + grow)), nh = Math.max(16, Math.min(item.height, h + grow));
+    let x1 = box[0] - (nw - w) / 2 + dx, y1 = box[1] - (nh - h) / 2 + dy;
+    x1 = Math.min(item.width - nw, Math.max(0, x1)); y1 = Math.min(item.height - nh, Math.max(0, y1));
+    box = [x1, y1, x1 + nw, y1 + nh];
+    drawBox();
+  }
+
+  function confirmBox() {
+    if (!box || !boxPending) return;
+    if (box[2] - box[0] < 16 || box[3] - box[1] < 16) {
+      $("box-error").textContent = gettext("The box is too small: drag over the whole face."); return;
+    }
+    const pending = boxPending, faceBox = box.map((v) => Math.round(v * 10) / 10);
+    closePanels();
+    decide(pending.decision, Object.assign({}, pending.extra, { face_box: faceBox }));
+  }
+
+  const overlay = $("overlay-original");
+  overlay.addEventListener("pointerdown", (ev) => {
+    if (mode !== "box") return;
+    ev.preventDefault();
+    overlay.setPointerCapture(ev.pointerId);
+    dragFrom = toImage(ev);
+  });
+  overlay.addEventListener("pointermove", (ev) => {
+    if (mode !== "box" || !dragFrom) return;
+    const [x, y] = toImage(ev);
+    box = [Math.min(dragFrom[0], x), Math.min(dragFrom[1], y), Math.max(dragFrom[0], x), Math.max(dragFrom[1], y)];
+    drawBox();
+  });
+  const endDrag = () => { dragFrom = null; };
+  overlay.addEventListener("pointerup", endDrag);
+  overlay.addEventListener("pointercancel", endDrag);
+  $("box-confirm").addEventListener("click", confirmBox);
+  $("box-cancel").addEventListener("click", () => { closePanels(); root.focus(); });
 
   function openReject() {
     if (!buffer[0]) return;
@@ -309,7 +406,7 @@
       if (JSON.stringify(value) !== JSON.stringify(before)) changed[sel.name] = value;
     }
     closePanels();
-    if (Object.keys(changed).length) decide("correct", { categories: changed }); else decide("approve");
+    if (Object.keys(changed).length) approve("correct", { categories: changed }); else approve("approve");
   }
 
   function toggleHelp() {
@@ -338,11 +435,21 @@
       if (ev.key === "Enter") { submitCorrect(); ev.preventDefault(); }
       return;
     }
+    if (mode === "box") {
+      if (typing) return;
+      const item = buffer[0];
+      const step = Math.max(1, Math.round(Math.min(item.width, item.height) * (ev.shiftKey ? 0.05 : 0.01)));
+      const moves = { ArrowLeft: [-step, 0, 0], ArrowRight: [step, 0, 0], ArrowUp: [0, -step, 0],
+        ArrowDown: [0, step, 0], "+": [0, 0, 2 * step], "=": [0, 0, 2 * step], "-": [0, 0, -2 * step] };
+      if (ev.key === "Enter") { confirmBox(); ev.preventDefault(); }
+      else if (moves[ev.key]) { nudge(...moves[ev.key]); ev.preventDefault(); }
+      return;
+    }
     if (typing || ev.ctrlKey) return;
     const key = ev.key.toLowerCase();
     if (ev.key === "?") { toggleHelp(); ev.preventDefault(); return; }
     if (!buffer[0]) return;
-    if (key === "a") decide("approve");
+    if (key === "a") approve("approve");
     else if (key === "r") openReject();
     else if (key === "c") openCorrect();
     else if (key === "s") decide("skip");
@@ -355,7 +462,7 @@
   root.querySelector("#review-actions").addEventListener("click", (ev) => {
     const b = ev.target.closest("button[data-action]"); if (!b) return;
     const a = b.dataset.action;
-    if (a === "approve") decide("approve"); else if (a === "reject") openReject();
+    if (a === "approve") approve("approve"); else if (a === "reject") openReject();
     else if (a === "correct") openCorrect(); else if (a === "skip") decide("skip");
     else if (a === "escalate") decide("escalate"); else if (a === "help") toggleHelp();
   });

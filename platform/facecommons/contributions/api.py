@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from facecommons.common.api import ApiError
 from facecommons.contributions.models import Contribution
+from facecommons.contributions.review_requests import contribution_request_review
 from facecommons.contributions.selectors import contribution_list_for_owner, taxonomy_as_dict, taxonomy_current
 from facecommons.contributions.serializers import (
     ContributionSerializer,
@@ -171,6 +172,29 @@ class ContributionDetailApi(APIView):
         c = own_contribution(request, pk)
         contribution_delete(contribution=c, actor=request.user, reason="deleted_by_owner")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ContributionReviewRequestApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request={"application/json": {"type": "object", "properties": {"note": {"type": "string"}}}},
+                   responses={200: ContributionSerializer, 400: ERROR, 404: ERROR, 409: ERROR},
+                   summary="Ask a person to check a photo the pipeline did not send to review",
+                   description="For a photo waiting for you (no face found) or rejected automatically. "
+                               "Optional 'note' for the moderators. 409 for a second request or a photo "
+                               "that is not waiting for you; 404 for another person's photo.")
+    def post(self, request: Request, pk: Any) -> Response:
+        own_contribution(request, pk)  # 404 before anything else for another person's photo
+        data = request_data(request)
+        note = data.get("note", "") if hasattr(data, "get") else ""
+        if not isinstance(note, str):
+            raise ApiError("The note must be text.", code="invalid", fields={"note": ["Must be text."]})
+        try:
+            contribution_request_review(contribution_id=pk, owner=request.user, note=note)
+        except UploadRejected as exc:
+            raise rejection(exc) from exc
+        c = own_contribution(request, pk)
+        return Response(ContributionSerializer(c, context={"request": request}).data)
 
 
 class ContributionImageApi(APIView):

@@ -164,3 +164,19 @@ class ContributionFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contribution_id}/{self.variant}"
+
+
+class ReviewRequest(models.Model):
+    """The contributor asked a person to look at a photo the pipeline did not queue (no face
+    found, or rejected automatically). At most one per photo; the findings and route at the
+    time of asking are kept, so the gatekeeper audit can count requests and overturns."""
+
+    contribution = models.OneToOneField(Contribution, on_delete=models.CASCADE, primary_key=True,
+                                        related_name="review_request")
+    note = models.TextField(blank=True, help_text="the contributor's note to moderators (optional)")
+    route = models.CharField(max_length=20, help_text="the pipeline's route when the review was asked for")
+    findings = models.JSONField(default=list, blank=True, help_text="the pipeline's findings at that time")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"review request for {self.contribution_id}"

@@ -38,7 +38,8 @@ def taxonomy_as_dict(taxonomy: TaxonomyVersion) -> dict[str, Any]:
 
 
 def contribution_list_for_owner(*, owner: Any) -> QuerySet[Contribution]:
-    return Contribution.objects.filter(owner=owner).prefetch_related("files").order_by("-created_at")
+    return (Contribution.objects.filter(owner=owner).select_related("analysis", "review_request")
+            .prefetch_related("files").order_by("-created_at"))
 
 
 def contribution_get_visible(*, user: Any, contribution_id: Any) -> Contribution | None:

@@ -17,6 +17,17 @@ class RejectionReasonSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # see TaxonomyValueSerializer
+    message = serializers.CharField()
+
+
+class ReviewRequestSerializer(serializers.Serializer):
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class ContributionSerializer(serializers.ModelSerializer):
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     free_text = serializers.JSONField(source="categories_free_text", read_only=True)
@@ -24,12 +35,15 @@ class ContributionSerializer(serializers.ModelSerializer):
     rejection_reason = serializers.SerializerMethodField()
     images = serializers.SerializerMethodField()
     editable = serializers.SerializerMethodField()
+    findings = serializers.SerializerMethodField()
+    review_request = serializers.SerializerMethodField()
+    can_request_review = serializers.SerializerMethodField()
 
     class Meta:
         model = Contribution
         fields = ["id", "status", "status_label", "categories", "free_text", "corrected_categories",
                   "taxonomy_version", "created_at", "status_changed_at", "rejection_reason", "width", "height",
-                  "original_name", "images", "editable"]
+                  "original_name", "images", "editable", "findings", "review_request", "can_request_review"]
         read_only_fields = fields
 
     @extend_schema_field(RejectionReasonSerializer(allow_null=True))
@@ -48,6 +62,24 @@ class ContributionSerializer(serializers.ModelSerializer):
             url = f"{base}?variant={f.variant}"
             out[f.variant] = request.build_absolute_uri(url) if request is not None else url
         return out
+
+    @extend_schema_field(FindingSerializer(many=True))
+    def get_findings(self, obj: Contribution) -> list[dict[str, str]]:
+        """What the pipeline found (codes with the sentence the contributor reads)."""
+        from facecommons.pipeline.findings import finding_items
+
+        analysis = getattr(obj, "analysis", None)
+        return finding_items(analysis.findings if analysis is not None else [])
+
+    @extend_schema_field(ReviewRequestSerializer(allow_null=True))
+    def get_review_request(self, obj: Contribution) -> dict[str, Any] | None:
+        rr = getattr(obj, "review_request", None)
+        return None if rr is None else {"note": rr.note, "created_at": rr.created_at}
+
+    def get_can_request_review(self, obj: Contribution) -> bool:
+        from facecommons.contributions.review_requests import review_request_allowed
+
+        return getattr(obj, "review_request", None) is None and review_request_allowed(obj)
 
     def get_editable(self, obj: Contribution) -> bool:
         from facecommons.contributions.services import EDITABLE_STATUSES

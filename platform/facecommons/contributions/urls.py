@@ -10,5 +10,7 @@ urlpatterns: list = [
     path("my/photos/", views.photos_page, name="my-photos"),
     path("my/photos/status/", views.photos_status, name="my-photos-status"),
     path("my/photos/<uuid:contribution_id>/", views.photo_detail_page, name="my-photo"),
+    path("my/photos/<uuid:contribution_id>/review-request/", views.photo_review_request,
+         name="my-photo-review-request"),
     path("my/photos/<uuid:contribution_id>/delete/", views.photo_delete, name="my-photo-delete"),
 ]

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from facecommons.accounts.services import consent_current, user_has_current_consent
 from facecommons.contributions.forms import CategoriesForm
 from facecommons.contributions.models import Contribution, ContributionStatus, FileVariant, TaxonomyVersion
+from facecommons.contributions.review_requests import contribution_request_review, review_request_allowed
 from facecommons.contributions.selectors import (
     contribution_get_visible,
     contribution_list_for_owner,
@@ -113,15 +114,31 @@ def rejection_text(message: str) -> str:
 
 
 def photo_status(c: Contribution) -> dict[str, Any]:
-    """What the pages show (and poll) about a photo's status."""
+    """What the pages show (and poll) about a photo's status.
+
+    ``findings`` are the pipeline's (with the sentence the contributor reads), shown while the
+    photo waits for a decision; once a person has decided, their decision is what counts."""
+    from facecommons.pipeline.findings import FINDING_MESSAGES, finding_items
+
     reason = ""
+    analysis = getattr(c, "analysis", None)
+    codes = list(analysis.findings) if analysis is not None else []
     if c.status == ContributionStatus.REJECTED:
-        reason = rejection_text(c.rejection_message)
+        # The machine's rejection is shown in the reader's language by its finding code.
+        machine = analysis is not None and analysis.verdict_code == "reject"
+        reason = (str(FINDING_MESSAGES[c.rejection_code]) if machine and c.rejection_code in FINDING_MESSAGES
+                  else rejection_text(c.rejection_message))
     elif c.status == ContributionStatus.FAILED:
         reason = gettext("Something went wrong while processing this photo. We will retry or look into it.")
+    requested = getattr(c, "review_request", None)
+    show_findings = c.status in (ContributionStatus.AWAITING_REVIEW, ContributionStatus.AWAITING_CONTRIBUTOR)
     return {
-        "id": str(c.pk), "status": c.status, "status_label": c.get_status_display(), "reason": reason,
+        "id": str(c.pk), "status": c.status, "status_label": str(c.get_status_display()), "reason": reason,
         "settled": c.status in FINAL, "editable": c.status in EDITABLE_STATUSES, "thumb_url": _thumb_url(c),
+        "findings": finding_items(codes) if show_findings else [],
+        "review_requested": requested is not None,
+        "can_request_review": requested is None and review_request_allowed(c),
+        "review_request_url": reverse("my-photo-review-request", args=[c.pk]),
     }
 
 
@@ -291,9 +308,11 @@ def photo_detail_page(request: HttpRequest, contribution_id: Any) -> HttpRespons
             return redirect("my-photo", contribution_id=c.pk)
         status = 400
     labels = _TaxonomyLabels()
+    photo = photo_status(c)
     return render(request, "contributions/photo_detail.html", {
         "c": c, "is_owner": is_owner, "rows": category_rows(c, labels), "form": form,
-        "specs": form.specs() if form else [], "image_url": _image_url(c, FileVariant.ORIGINAL), **photo_status(c),
+        "specs": form.specs() if form else [], "image_url": _image_url(c, FileVariant.ORIGINAL), "photo": photo,
+        **photo,
     }, status=status)
 
 
@@ -308,4 +327,24 @@ def photo_delete(request: HttpRequest, contribution_id: Any) -> HttpResponse:
         return redirect("my-photo", contribution_id=c.pk)
     contribution_delete(contribution=c, actor=request.user, reason="deleted_by_owner")
     messages.success(request, gettext("The photo and every stored copy of it were deleted."))
+    return redirect("my-photos")
+
+
+@login_required
+@require_POST
+def photo_review_request(request: HttpRequest, contribution_id: Any) -> HttpResponse:
+    """One click: ask a person to check a photo the pipeline did not send to review."""
+    c = _visible_or_404(request, contribution_id)
+    if c.owner_id != request.user.pk:
+        raise Http404(gettext("No such photo."))
+    try:
+        contribution_request_review(contribution_id=c.pk, owner=request.user, note=request.POST.get("note", ""))
+    except UploadRejected as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, gettext("Thank you. A moderator will look at this photo; you will see the "
+                                          "decision here."))
+    target = request.POST.get("next") or ""
+    if target == "detail":
+        return redirect("my-photo", contribution_id=c.pk)
     return redirect("my-photos")

@@ -47,6 +47,9 @@ class DecisionSerializer(serializers.Serializer):
                                           allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, trim_whitespace=True)
     categories = serializers.DictField(required=False, allow_empty=True)
+    face_box = serializers.ListField(child=serializers.FloatField(), required=False, min_length=4, max_length=4,
+                                     help_text="[x1, y1, x2, y2] in pixels of the stored original: required to "
+                                               "approve a photo in which the detector found no face")
 
 
 def lease_payload(c: Contribution, moderator: Any) -> dict[str, Any]:
@@ -95,7 +98,7 @@ class DecisionApi(APIView):
         try:
             result = review_decide(moderator=request.user, contribution=c, decision=d["decision"],
                                    reason_code=d.get("reason_code") or None, note=d.get("note", ""),
-                                   categories=d.get("categories") or None)
+                                   categories=d.get("categories") or None, face_box=d.get("face_box") or None)
         except ModerationError as exc:
             raise _error(exc) from exc
         return Response({"outcome": result.outcome, "status": result.contribution.status,

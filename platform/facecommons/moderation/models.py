@@ -57,6 +57,9 @@ class Review(models.Model):
     reason_code = models.CharField(max_length=30, choices=RejectReason.choices, blank=True)
     note = models.TextField(blank=True)
     corrected_categories = models.JSONField(default=dict, blank=True)
+    # Where the detector found no face, an approval marks it: [x1, y1, x2, y2] in pixels of
+    # the stored original; the crops are cut from it when the photo is approved.
+    face_box = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

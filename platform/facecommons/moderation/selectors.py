@@ -17,6 +17,7 @@ from facecommons.contributions.models import (
     Contribution,
     ContributionStatus,
     FileVariant,
+    ReviewRequest,
     TaxonomyVersion,
 )
 from facecommons.contributions.selectors import taxonomy_as_dict
@@ -29,6 +30,8 @@ from facecommons.moderation.models import (
     RejectReason,
     Review,
 )
+from facecommons.pipeline.findings import finding_items
+from facecommons.pipeline.manual import analysis_needs_face_box
 
 S = ContributionStatus
 _taxonomy_cache: dict[int, dict[str, Any]] = {}
@@ -98,6 +101,7 @@ def contribution_evidence(contribution: Contribution) -> dict[str, Any]:
                           "thumbnail_url": image_url(rel.pk, FileVariant.THUMBNAIL),
                           "original_url": image_url(rel.pk, FileVariant.ORIGINAL)}})
     reviews = list(Review.objects.filter(contribution=c).values("decision", "reason_code"))
+    request = ReviewRequest.objects.filter(contribution=c).first()
     return {
         "id": str(c.pk),
         "status": c.status,
@@ -119,6 +123,13 @@ def contribution_evidence(contribution: Contribution) -> dict[str, Any]:
             "face": analysis.face, "sharpness": analysis.sharpness, "verdict_code": analysis.verdict_code,
             "verdict_label": verdict_label(analysis.verdict_code),
         },
+        # The pipeline's findings, shown as flags: the machine advises, people decide.
+        "findings": finding_items(analysis.findings if analysis is not None else []),
+        # No face validated: an approval must mark it with a box.
+        "needs_face_box": analysis_needs_face_box(analysis),
+        "review_request": None if request is None else {"note": request.note,
+                                                        "created_at": request.created_at.isoformat(),
+                                                        "route": request.route},
         "flags": flags,
         "reviews_so_far": {"approve": sum(1 for r in reviews if r["decision"] in ("approve", "correct")),
                            "reject": sum(1 for r in reviews if r["decision"] == "reject")},

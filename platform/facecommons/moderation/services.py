@@ -29,6 +29,7 @@ from facecommons.common.conf import setting
 from facecommons.common.db import run_in_transaction
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.services import categories_validate, contribution_transition
+from facecommons.moderation.facebox import face_box_for_decision, face_mark_on_approval
 from facecommons.moderation.models import (
     REJECT_MESSAGES,
     Decision,
@@ -246,12 +247,16 @@ def corrections_validate(*, contribution: Contribution, categories: Any) -> dict
 
 
 def review_decide(*, moderator: Any, contribution: Contribution, decision: str, reason_code: str | None = None,
-                  note: str = "", categories: dict[str, Any] | None = None) -> DecisionResult:
+                  note: str = "", categories: dict[str, Any] | None = None,
+                  face_box: list[float] | None = None) -> DecisionResult:
     """Record ``moderator``'s decision, apply consensus, release the lease.
+
+    ``face_box``: where the detector found no face, an approval marks the face ([x1, y1, x2,
+    y2], pixels of the stored original); the crops are cut from it on approval.
 
     Refusals (``ModerationError``): not a moderator 403, own photo 403, already reviewed
     409, lease held by someone else or by no one 409, photo no longer awaiting review 409,
-    bad reason/categories/note 400.
+    bad reason/categories/note/face box 400, an approval without the face box it needs 400.
     """
     if not is_moderator(moderator):
         raise ModerationError("forbidden", gettext("Only moderators and admins can review photos."), 403)
@@ -272,6 +277,8 @@ def review_decide(*, moderator: Any, contribution: Contribution, decision: str, 
         raise ModerationError("invalid_categories", gettext("A correction needs the corrected categories."), 400)
     if categories and decision not in (Decision.APPROVE, Decision.CORRECT):
         raise ModerationError("invalid_categories", gettext("Categories can only be corrected with an approval."), 400)
+    if face_box and decision not in (Decision.APPROVE, Decision.CORRECT):
+        raise ModerationError("invalid_face_box", gettext("A face box is only marked with an approval."), 400)
 
     def decide() -> DecisionResult:
         # One read for the locked row and its lease, one for the votes so far.
@@ -295,12 +302,14 @@ def review_decide(*, moderator: Any, contribution: Contribution, decision: str, 
         corrected: dict[str, Any] = {}
         if categories:
             corrected = corrections_validate(contribution=c, categories=categories)
+        box = face_box_for_decision(c, decision, face_box) if decision in (Decision.APPROVE, Decision.CORRECT) else []
         review = Review.objects.create(contribution=c, moderator=moderator, decision=decision, reason_code=reason,
-                                       note=note, corrected_categories=corrected)
+                                       note=note, corrected_categories=corrected, face_box=box)
         votes.append((moderator.pk, decision, reason, note))
         audit_record(actor=moderator, action=f"moderation_{decision}", obj=c, before={"status": c.status},
                      after={"decision": decision, **({"reason_code": reason} if reason else {}),
-                            **({"corrected_categories": corrected} if corrected else {})}, note=note)
+                            **({"corrected_categories": corrected} if corrected else {}),
+                            **({"face_box": box} if box else {})}, note=note)
         if corrected:
             before = dict(c.corrected_categories)
             c.corrected_categories = {**c.corrected_categories, **corrected}
@@ -343,6 +352,7 @@ def _apply_consensus(c: Contribution, votes: list[tuple[Any, str, str, str]]) ->
         _escalate(c, reason="disagreement")
         return "escalated"
     if approvals >= n:
+        face_mark_on_approval(c)
         contribution_transition(contribution=c, to=S.APPROVED, action="moderation_approved",
                                 extra={"approvals": approvals})
         return "approved"
@@ -387,6 +397,7 @@ def escalation_resolve(*, admin: Any, contribution: Contribution, decision: str,
         if c.status != S.AWAITING_REVIEW:
             raise ModerationError("not_awaiting_review", gettext("This photo is no longer awaiting review."), 409)
         if decision == Decision.APPROVE:
+            face_mark_on_approval(c, actor=admin)
             contribution_transition(contribution=c, to=S.APPROVED, actor=admin, action="escalation_approved",
                                     note=note, extra={"escalation": esc.pk})
         else:

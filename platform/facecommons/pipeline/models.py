@@ -31,6 +31,9 @@ class PhotoAnalysis(models.Model):
                                     help_text="the route: review, await_contributor, reject (or error)")
     findings = models.JSONField(default=list, blank=True,
                                 help_text="finding codes of pipeline.analysis.FINDINGS, shown as moderator flags")
+    # The detector found no face and a person marked it (``face["source"] == "moderator"``):
+    # the labelled hard cases of the reference detector, carried into snapshots.
+    detector_missed = models.BooleanField(default=False, db_index=True)
     timings_ms = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -19,7 +19,8 @@ def parquet_schema(schema: list[tuple[str, bool]]) -> Any:
         fields.append(pa.field(key, pa.list_(pa.string()) if multiple else pa.string()))
     fields += [pa.field("low_light", pa.bool_()), pa.field("enhanced", pa.bool_()),
                pa.field("face_box", pa.list_(pa.float64())), pa.field("face_landmarks", pa.list_(pa.list_(pa.float64()))),
-               pa.field("face_score", pa.float64()), pa.field("crop_112", pa.string()), pa.field("crop_224", pa.string()),
+               pa.field("face_score", pa.float64()), pa.field("detector_missed", pa.bool_()),
+               pa.field("crop_112", pa.string()), pa.field("crop_224", pa.string()),
                pa.field("sha256", pa.string()), pa.field("width", pa.int32()), pa.field("height", pa.int32()),
                pa.field("corrected", pa.bool_()), pa.field("enhancement_model", pa.string()),
                pa.field("detector", pa.string())]
@@ -53,6 +54,8 @@ def metadata_row(*, r: dict[str, Any], files: dict[str, tuple[str, str, int]], s
         "face_box": [float(v) for v in box] if box else None,
         "face_landmarks": [[float(x), float(y)] for x, y in landmarks] if landmarks else None,
         "face_score": float(face["score"]) if face.get("score") is not None else None,
+        # issue 13: the reference detector found no face and a moderator marked it.
+        "detector_missed": bool(r.get("analysis__detector_missed")),
         "crop_112": f"crops/112/{files['crop'][1]}.jpg" if "crop" in files else None,
         "crop_224": f"crops/224/{files['crop224'][1]}.jpg" if "crop224" in files else None,
         "sha256": r["sha256"], "width": int(r["width"]), "height": int(r["height"]),

@@ -19,7 +19,8 @@ from facecommons.releases.models import SnapshotEntry, SnapshotStatus, Subject
 CHUNK = 500
 ROW_FIELDS = ("id", "owner_id", "sha256", "categories", "corrected_categories", "width", "height", "byte_size",
               "created_at", "analysis__face", "analysis__enhanced", "analysis__lowlight", "analysis__enhancer_id",
-              "analysis__enhancer_version", "analysis__detector_id", "analysis__detector_version")
+              "analysis__enhancer_version", "analysis__detector_id", "analysis__detector_version",
+              "analysis__detector_missed")
 # variant -> folder of the crop inside the snapshot
 CROPS = (("crop", "crops/112"), ("crop224", "crops/224"))
 
