@@ -6,6 +6,7 @@ from typing import Any
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import LimitOffsetPagination
@@ -124,3 +125,19 @@ class EvaluationDetailApi(APIView):
     def get(self, request: Request, run_id: int) -> Response:
         run = get_object_or_404(EvaluationRun, pk=run_id, status=RunStatus.DONE)
         return Response(selectors.run_payload(run))
+
+
+class GatekeeperApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(operation_id="gatekeeper_audit", summary="The gatekeeper audit per group (public)",
+                   description="For every category and the evaluation's intersections: the share of photos the "
+                               "pipeline flagged or did not send to review, of review requests, of findings people "
+                               "overturned, of approved photos the reference detector missed, and of abuse flags "
+                               "raised and dismissed, with n and a 95% Wilson interval. Groups below the small-count "
+                               "limit show neither n nor figures.",
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request: Request) -> Response:
+        from facecommons.evaluation.gatekeeper import gatekeeper_audit_latest
+
+        return Response(selectors.gatekeeper_payload(gatekeeper_audit_latest()))

@@ -246,3 +246,20 @@ class CurveResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_id} DET {self.category}={self.value}"
+
+
+class GatekeeperAudit(models.Model):
+    """One audit of the automated gate per group (``evaluation.gatekeeper``). ``rows`` are
+    ``MetricRow.as_dict()``; public output hides groups below ``STATS_MIN_COUNT``."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    photos = models.PositiveIntegerField(default=0, help_text="photos the pipeline judged")
+    rows = models.JSONField(default=list)
+    alerts = models.JSONField(default=list, blank=True)
+    alert_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"gatekeeper audit {self.pk} ({self.photos} photos)"

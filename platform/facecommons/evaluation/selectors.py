@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from facecommons.common.conf import setting
 from facecommons.evaluation.models import CurveResult, EvaluationRun, MetricResult, RunStatus
@@ -98,3 +99,76 @@ def trend(scope_key: str, model_id: str, metric: str, category: str = "all", val
         pm = public_metric(m)
         out.append({"run": run.pk, "finished_at": run.finished_at, "version": m.model_version, **pm})
     return out
+
+
+# --- the gatekeeper audit (evaluation.gatekeeper) ----------------------------------------
+
+GATEKEEPER_COLUMNS = ("flagged", "not_queued", "review_requested", "finding_overturned", "detector_missed")
+
+
+def gatekeeper_public_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit's rows with the statistics page's small-count protection applied."""
+    out = []
+    for r in rows:
+        hidden = is_hidden(r.get("n"), r["value"])
+        shown = not hidden and not r.get("insufficient")
+        out.append({"category": r["category"], "value": r["value"], "metric": r["metric"],
+                    "estimate": r["estimate"] if shown else None, "n": None if hidden else r["n"],
+                    "ci_low": r["ci_low"] if shown else None, "ci_high": r["ci_high"] if shown else None,
+                    "insufficient": bool(r.get("insufficient")) and not hidden})
+    return out
+
+
+def gatekeeper_payload(audit: Any) -> dict[str, Any]:
+    """The API shape of an audit (public)."""
+    return {"computed_at": audit.created_at.isoformat().replace("+00:00", "Z"), "photos": audit.photos,
+            "min_count": stats_min_count(), "alerts": audit.alerts, "rows": gatekeeper_public_rows(audit.rows)}
+
+
+def _cell(r: dict[str, Any] | None) -> str:
+    if r is None:
+        return "—"
+    if r["n"] is None:
+        return f"fewer than {stats_min_count()}"
+    if r["insufficient"]:
+        return f"insufficient data (n={r['n']})"
+    if r["estimate"] is None:
+        return "—"
+    return f"{r['estimate']:.0%} [{r['ci_low']:.0%}, {r['ci_high']:.0%}] n={r['n']}"
+
+
+def _column_label(column: str) -> str:
+    from facecommons.moderation.models import FlagKind
+
+    labels = {
+        "flagged": _("Flagged by the pipeline"), "not_queued": _("Not sent to review"),
+        "review_requested": _("Of those, a person was asked"), "finding_overturned": _("Findings overturned by people"),
+        "detector_missed": _("Approved photos the detector missed"),
+    }
+    if column in labels:
+        return str(labels[column])
+    what, kind = column.split(":", 1)
+    kind_label = dict(FlagKind.choices).get(kind, kind)
+    if what == "flag_raised":
+        return str(_("Flag raised: %(kind)s") % {"kind": kind_label})
+    return str(_("Flag dismissed: %(kind)s") % {"kind": kind_label})
+
+
+def gatekeeper_tables(audit: Any) -> dict[str, Any]:
+    """Per single category (and overall): one row per group, one cell per measure, for pages.
+    The intersections are in the API and its download."""
+    rows = gatekeeper_public_rows(audit.rows)
+    kinds = sorted({r["metric"].split(":", 1)[1] for r in rows if r["metric"].startswith("flag_raised:")})
+    columns = [*GATEKEEPER_COLUMNS, *(f"flag_{w}:{k}" for k in kinds for w in ("raised", "dismissed"))]
+    by_key = {(r["category"], r["value"], r["metric"]): r for r in rows}
+    gaps = {(r["category"], r["metric"][:-4]): r for r in rows if r["value"] == "*" and r["metric"].endswith("_gap")}
+    tables = []
+    for category in dict.fromkeys(r["category"] for r in rows if "&" not in r["category"]):
+        values = list(dict.fromkeys(r["value"] for r in rows if r["category"] == category and r["value"] != "*"))
+        groups = [{"value": v, "cells": [_cell(by_key.get((category, v, c))) for c in columns]} for v in values]
+        gap_cells = []
+        for c in columns:
+            g = gaps.get((category, c))
+            gap_cells.append("—" if g is None or g["estimate"] is None else f"{g['estimate']:.0%}")
+        tables.append({"category": category, "groups": groups, "gaps": gap_cells})
+    return {"columns": [_column_label(c) for c in columns], "tables": tables}

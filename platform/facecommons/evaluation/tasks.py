@@ -102,3 +102,11 @@ def evaluation_resume() -> None:
     stuck = EvaluationRun.objects.filter(status=RunStatus.FINALISING, started_at__lt=now - timedelta(hours=1))
     for run_id in stuck.values_list("pk", flat=True):
         evaluation_finalise.delay(run_id)
+
+
+@shared_task(**COMMON, expires=3000)
+def gatekeeper_audit() -> None:
+    """Recompute the gatekeeper audit (hourly, beat); pages recompute a stale one as well."""
+    from facecommons.evaluation.gatekeeper import gatekeeper_audit_run
+
+    gatekeeper_audit_run()

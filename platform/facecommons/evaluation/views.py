@@ -93,7 +93,18 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "alerts": [{**a, "metric_label": metric_label(str(a.get("metric", ""))),
                     "category_label": CategoryLabels().category(str(a.get("category", "")))}
                    for a in (run.alerts if run else [])], "min_count": selectors.stats_min_count(),
+        "gatekeeper": gatekeeper_context(),
     })
+
+
+def gatekeeper_context() -> dict[str, Any] | None:
+    """The latest gatekeeper audit for a page (the dashboard, the public statistics)."""
+    from facecommons.evaluation.gatekeeper import gatekeeper_audit_latest
+
+    audit = gatekeeper_audit_latest()
+    if not audit.photos:
+        return None
+    return {"audit": audit, "tables": selectors.gatekeeper_tables(audit)}
 
 
 def chart_download(request: HttpRequest, run_id: int, model_id: str, chart: str, fmt: str) -> HttpResponse:

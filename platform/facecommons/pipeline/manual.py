@@ -18,8 +18,10 @@ from facecommons.pipeline.models import PhotoAnalysis
 
 
 def analysis_needs_face_box(analysis: PhotoAnalysis | None) -> bool:
-    """True when no face was validated for the photo (by the detector or by a person)."""
-    return analysis is None or not (isinstance(analysis.face, dict) and analysis.face.get("box"))
+    """True when the pipeline judged the photo and no face was validated (by the detector or
+    by a person). A photo the pipeline never judged (imported, or older than the pipeline)
+    has nothing to say about its face either way."""
+    return analysis is not None and not (isinstance(analysis.face, dict) and analysis.face.get("box"))
 
 
 def pipeline_face_from_box(*, contribution: Contribution, box: tuple[float, float, float, float],

@@ -184,4 +184,8 @@ def stats(request: HttpRequest) -> HttpResponse:
         b_label = {c["b"]: c["b_label"] for c in inter["cells"]}
         inter["b_values"] = [b_label[b] for b in b_vals]
         inter["rows"] = [{"a": a_label[a], "cells": [cell.get((a, b)) for b in b_vals]} for a in a_vals]
-    return render(request, "releases/stats.html", {"s": data})
+    from facecommons.evaluation.views import gatekeeper_context
+
+    # issue 13: the gatekeeper audit is public beside the dataset's own statistics.
+    return render(request, "releases/stats.html", {"s": data, "gatekeeper": gatekeeper_context(),
+                                                   "min_count": data["min_count"]})
