@@ -32,6 +32,57 @@
     return e;
   }
 
+  // Lighting is declared per photo, pre-filled from the light measured here with the
+  // pipeline's own rule and thresholds (see views._light_rule): the batch's lighting question
+  // gives way to one beside each photo.
+  var lightingTpl = document.getElementById("lighting-template");
+  var batchLighting = form.querySelector("fieldset[data-category=lighting]");
+  var LOW = ["low_light", "night"];
+  if (lightingTpl && batchLighting) { batchLighting.hidden = true; batchLighting.dataset.required = "false"; }
+
+  function measureLowLight(file) {
+    if (!window.createImageBitmap) return Promise.resolve(null);
+    return window.createImageBitmap(file).then(function (bmp) {
+      var d = form.dataset;
+      var scale = Math.min(1, (parseInt(d.lightWorkSize, 10) || 256) / Math.max(bmp.width, bmp.height));
+      var w = Math.max(1, Math.round(bmp.width * scale)), h = Math.max(1, Math.round(bmp.height * scale));
+      var canvas = document.createElement("canvas");
+      canvas.width = w; canvas.height = h;
+      var ctx = canvas.getContext("2d");
+      ctx.drawImage(bmp, 0, 0, w, h);
+      var px = ctx.getImageData(0, 0, w, h).data;
+      var n = w * h, sum = 0, dark = 0, luma = new Float32Array(n), darkLevel = parseFloat(d.lightDarkLevel);
+      for (var i = 0; i < n; i++) {
+        var y = (0.2126 * px[4 * i] + 0.7152 * px[4 * i + 1] + 0.0722 * px[4 * i + 2]) / 255;
+        luma[i] = y; sum += y; if (y < darkLevel) dark++;
+      }
+      luma.sort();
+      var p95 = luma[Math.round(0.95 * (n - 1))];
+      return sum / n < parseFloat(d.lightMean) || dark / n > parseFloat(d.lightDarkFraction) ||
+        p95 < parseFloat(d.lightP95);
+    }).catch(function () { return null; });  // a format the browser cannot decode (HEIC): no estimate
+  }
+
+  function addLighting(item) {
+    if (!lightingTpl) return;
+    var frag = lightingTpl.content.cloneNode(true);
+    var hint = frag.querySelector("[data-role=lighting-hint]");
+    item.lighting = frag.querySelector("select");
+    var chosen = batchLighting && batchLighting.querySelector("input:checked");
+    if (chosen) item.lighting.value = chosen.value;
+    item.lighting.addEventListener("change", function () { item.lightingTouched = true; });
+    item.row.insertBefore(frag, item.bar);
+    measureLowLight(item.file).then(function (low) {
+      if (low === null) return;
+      item.row.dataset.measuredLight = low ? "low" : "lit";
+      hint.textContent = low ? form.dataset.measuredDark : form.dataset.measuredLit;
+      if (item.lightingTouched) return;
+      var isLow = LOW.indexOf(item.lighting.value) !== -1;
+      if (low && !isLow) item.lighting.value = "low_light";
+      else if (!low && isLow) item.lighting.value = "indoor";
+    });
+  }
+
   function humanSize(n) {
     var lang = document.documentElement.lang || undefined;
     return n >= 1048576
@@ -55,6 +106,7 @@
       row.appendChild(name); row.appendChild(size); row.appendChild(bar); row.appendChild(state); row.appendChild(remove);
       list.appendChild(row);
       var item = {file: f, row: row, bar: bar, state: state};
+      addLighting(item);
       remove.addEventListener("click", (function (it) {
         return function () { queue.splice(queue.indexOf(it), 1); it.row.remove(); };
       })(item));
@@ -177,7 +229,9 @@
   function uploadOne(item, payload, done) {
     var data = new FormData();
     data.append("image", item.file, item.file.name || "photo.jpg");
-    data.append("categories", JSON.stringify(payload.categories));
+    var categories = Object.assign({}, payload.categories);
+    if (item.lighting) categories.lighting = item.lighting.value;
+    data.append("categories", JSON.stringify(categories));
     data.append("free_text", JSON.stringify(payload.free_text));
     var xhr = new XMLHttpRequest();
     xhr.open("POST", apiUrl);
@@ -224,7 +278,10 @@
     }
     var payload = window.FCCategories.collect(form);
     var items = queue.splice(0, queue.length);
-    items.forEach(function (it) { var rm = it.row.querySelector("button"); if (rm) rm.remove(); });
+    items.forEach(function (it) {
+      var rm = it.row.querySelector("button"); if (rm) rm.remove();
+      if (it.lighting) it.lighting.disabled = true;
+    });
     var ok = 0, bad = 0, next = 0, running = 0;
     button.disabled = true;
     summary.textContent = fmt(ngettext("Uploading %(count)s photo…", "Uploading %(count)s photos…", items.length), {count: items.length});

@@ -37,7 +37,9 @@ def _choose_categories(page) -> None:
     # The skin tone is chosen by its colour swatch (the radio itself is visually hidden).
     page.click("fieldset[data-category=skin_tone] label[title='Monk 4']")
     page.check("input[name=cat-accessories][value='glasses']")
-    page.check("input[name=cat-lighting][value='daylight_outdoors']")
+    # Lighting is chosen per photo, beside each photo (the batch's question gives way to it).
+    for select in page.locator("#file-list select[data-role=lighting]").all():
+        select.select_option("daylight_outdoors")
 
 
 def test_sign_up_verify_consent_upload_and_see_it(browser_page, phone_page, live_server, mailoutbox, astronaut_jpeg,
@@ -147,7 +149,8 @@ def test_upload_page_shows_server_refusal_per_file(browser_page, live_server, ma
     # Nothing is sent before every required category has a value.
     page.click("#upload-button")
     assert "Please choose a value for: Age range, Gender" in page.locator("#upload-summary").inner_text()
-    assert page.locator("fieldset[data-category=lighting][aria-invalid=true]").count() == 1
+    assert page.locator("fieldset[data-category=age_range][aria-invalid=true]").count() == 1
+    assert not page.is_visible("fieldset[data-category=lighting]")  # asked per photo instead
     assert not Contribution.objects.filter(owner=user).exists()
     _choose_categories(page)
     page.click("#upload-button")

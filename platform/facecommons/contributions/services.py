@@ -311,6 +311,9 @@ def contribution_update_categories(*, contribution: Contribution, categories: di
         c.save(update_fields=["categories", "categories_free_text", "taxonomy", "updated_at"])
         audit_record(actor=actor, action="categories_updated", obj=c, before=before,
                      after={"categories": clean, "free_text": clean_text, "taxonomy": taxonomy.version})
+        from facecommons.pipeline.services import pipeline_refresh_lighting_finding
+
+        pipeline_refresh_lighting_finding(contribution=c)  # the declared lighting may have changed
         if actor is not None and getattr(actor, "pk", None) == c.owner_id:
             c.owner.last_declared_categories = clean
             c.owner.save(update_fields=["last_declared_categories"])

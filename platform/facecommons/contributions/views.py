@@ -192,6 +192,16 @@ def guidelines_page(request: HttpRequest) -> HttpResponse:
 
 # --- upload ---------------------------------------------------------------------------------
 
+def _light_rule() -> dict[str, float]:
+    """The pipeline's low-light rule, for the upload page's estimate in the browser: the same
+    thresholds on the same statistics (Rec. 709 luma of a <= 256 px copy), so the lighting it
+    pre-fills is what the pipeline will measure, and a mismatch means the person chose it."""
+    from enhancement.assess import DARK_FRACTION_THRESHOLD, DARK_LEVEL, MEAN_THRESHOLD, P95_THRESHOLD, WORK_SIZE
+
+    return {"mean": MEAN_THRESHOLD, "dark_level": DARK_LEVEL, "dark_fraction": DARK_FRACTION_THRESHOLD,
+            "p95": P95_THRESHOLD, "work_size": WORK_SIZE}
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
@@ -238,8 +248,10 @@ def upload_page(request: HttpRequest) -> HttpResponse:
             status = 400
         else:
             status = 400
+    specs = form.specs()
     return render(request, "contributions/upload.html", {
-        "form": form, "specs": form.specs(), "taxonomy": taxonomy, "accept": ACCEPT,
+        "form": form, "specs": specs, "taxonomy": taxonomy, "accept": ACCEPT, "light": _light_rule(),
+        "lighting": next((spec for spec in specs if spec.key == "lighting"), None),
         "accepted_label": ACCEPTED_LABEL, "max_bytes": max_upload_bytes(), "max_mb": max_upload_bytes() // (1024 * 1024),
         "min_side": min_short_side(), "settled": [s.value for s in SETTLED],
     }, status=status)

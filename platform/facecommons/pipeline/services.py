@@ -358,6 +358,23 @@ def pipeline_process(*, contribution_id: str) -> str:
     return outcome
 
 
+def pipeline_refresh_lighting_finding(*, contribution: Contribution) -> None:
+    """Re-judge ``lighting_mismatch`` after the contributor changed the declared lighting: the
+    measured light is stored, so no image work is needed. Precondition: the row is locked."""
+    from facecommons.pipeline.analysis import FINDINGS, LIGHTING_MISMATCH
+
+    a = PhotoAnalysis.objects.filter(contribution=contribution).first()
+    if a is None or not a.lowlight:
+        return
+    declared = declared_low_light(contribution.categories)
+    mismatch = declared is not None and declared != bool(a.lowlight.get("is_low_light"))
+    codes = set(a.findings or []) - {LIGHTING_MISMATCH} | ({LIGHTING_MISMATCH} if mismatch else set())
+    findings = [f for f in FINDINGS if f in codes]
+    if findings != list(a.findings or []):
+        a.findings = findings
+        a.save(update_fields=["findings"])
+
+
 # --- reconciler ------------------------------------------------------------------------
 def pipeline_stuck_ids(*, limit: int = 500) -> list[str]:
     """Contributions in ``received``/``processing`` for longer than PIPELINE_STUCK_AFTER_SECONDS;
