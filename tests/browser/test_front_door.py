@@ -56,11 +56,11 @@ def test_no_face_photo_is_sent_to_review_boxed_and_approved(browser_page, live_s
     moderator = make_user(role="moderator", email="mod.door@example.org")
     login(page, live_server, moderator, password, next_url="/moderation/")
     page.goto(f"{live_server.url}/moderation/")
-    page.wait_for_function("document.getElementById('review').dataset.state === 'ready'")
+    page.wait_for_function("() => document.getElementById('review').dataset.state === 'ready'")
     assert page.get_attribute("#review", "data-current") == str(c.pk)
     assert page.is_visible("#ev-request-card")
     assert page.locator("#ev-flags li[data-code=no_face]").count() == 1
-    page.wait_for_function("document.getElementById('img-original').complete && "
+    page.wait_for_function("() => document.getElementById('img-original').complete && "
                            "document.getElementById('img-original').naturalWidth > 0")
     page.keyboard.press("a")
     assert page.is_visible("#box-panel")
@@ -78,7 +78,7 @@ def test_no_face_photo_is_sent_to_review_boxed_and_approved(browser_page, live_s
     assert abs(nudged[0] - drawn[0] - step) <= 1 and abs(nudged[2] - drawn[2] - step) <= 1
     assert abs(drawn[0] - 0.25 * c.width) < 0.02 * c.width and abs(drawn[3] - 0.7 * c.height) < 0.02 * c.height
     page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('review').dataset.decisions === '1'")
+    page.wait_for_function("() => document.getElementById('review').dataset.decisions === '1'")
     assert page.get_attribute("#review", "data-last-outcome") == "approved"
     c.refresh_from_db()
     assert c.status == "approved" and c.analysis.detector_missed

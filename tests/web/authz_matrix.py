@@ -81,6 +81,16 @@ def _with_thumbnail(ctx: Any) -> dict[str, str]:
     return {}
 
 
+def _awaiting_contributor(ctx: Any) -> dict[str, str]:
+    """The owner's photo as the pipeline leaves it when it found no face."""
+    from facecommons.contributions.models import Contribution
+    from facecommons.pipeline.models import PhotoAnalysis
+
+    Contribution.objects.filter(pk=ctx.photo.pk).update(status="awaiting_contributor")
+    PhotoAnalysis.objects.create(contribution=ctx.photo, verdict_code="await_contributor", findings=["no_face"])
+    return {}
+
+
 def _upload_body(ctx: Any) -> dict[str, Any]:
     import io
 
@@ -120,6 +130,8 @@ ROWS: list[Row] = [
     Row("POST", "/my/photos/{photo}/", owner_only(302, anonymous=LOGIN), data=CATEGORY_FORM,
         name="POST /my/photos/{photo}/ (edit categories)"),
     Row("POST", "/my/photos/{photo}/delete/", owner_only(302, anonymous=LOGIN), data={"confirm": "yes"}),
+    Row("POST", "/my/photos/{photo}/review-request/", owner_only(302, anonymous=LOGIN), data={"note": "Please look."},
+        setup=_awaiting_contributor),
     Row("GET", "/my/photos/{photo}/image/?variant=original", photo_access(200)),
     Row("GET", "/my/photos/{photo}/image/?variant=thumbnail", photo_access(200), setup=_with_thumbnail),
     Row("GET", "/my/photos/{photo}/image/?variant=enhanced", photo_access(404), name="image variant not stored"),
@@ -148,6 +160,8 @@ ROWS: list[Row] = [
     Row("PATCH", "/api/v1/contributions/{photo}/", owner_only(200, anonymous=401), kind="api", content_type="json",
         data={"categories": {"lighting": "night"}}),
     Row("DELETE", "/api/v1/contributions/{photo}/", owner_only(204, anonymous=401), kind="api"),
+    Row("POST", "/api/v1/contributions/{photo}/review-request/", owner_only(200, anonymous=401), kind="api",
+        content_type="json", data={"note": "Please look."}, setup=_awaiting_contributor),
     Row("GET", "/api/v1/contributions/{photo}/image/?variant=original", photo_access(200), kind="api"),
     Row("GET", "/api/v1/contributions/{photo}/image/?variant=thumbnail", photo_access(200), kind="api",
         setup=_with_thumbnail),

@@ -179,7 +179,9 @@ def test_photos_status_json_updates(logged_in, contributor):
     body = logged_in.get("/my/photos/status/").json()
     assert body["photos"] == [{
         "id": str(c.pk), "status": "awaiting_review", "status_label": "Awaiting review", "reason": "",
-        "settled": False, "editable": True, "thumb_url": f"/my/photos/{c.pk}/image/?variant=original"}]
+        "settled": False, "editable": True, "thumb_url": f"/my/photos/{c.pk}/image/?variant=original",
+        "findings": [], "review_requested": False, "can_request_review": False,
+        "review_request_url": f"/my/photos/{c.pk}/review-request/"}]
     contribution_transition(contribution=c, to="rejected", reason_code="blurry", message="The photo is too blurry.")
     body = logged_in.get("/my/photos/status/").json()
     assert body["settled"] is True
