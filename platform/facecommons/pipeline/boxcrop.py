@@ -6,9 +6,11 @@ landmarks at the positions RetinaFace's landmarks take inside its own boxes.
 
 ``BOX_LANDMARKS`` was measured on ``../shared/data/utk/`` (every 8th adult, 500 faces with one
 confident detection, each 200 px photo on a 600 px canvas): the mean landmark position
-relative to the box, made left-right symmetric. Per race x gender cell the means differ by
-at most 0.03 of the box (eyes x 0.244-0.277 / 0.691-0.733, y 0.402-0.434; mouth y
-0.736-0.766), so one template serves every group. Script: ``bench/box_landmarks.py``.
+relative to the box, made left-right symmetric. Across the ten race x gender cells the means
+span at most 0.04 of the box for the eyes and mouth corners (eyes x 0.244-0.277 /
+0.691-0.733, y 0.402-0.434; mouth y 0.736-0.766) and 0.06 for the nose tip (x 0.446-0.507),
+less than one person's spread (sd 0.03-0.07, nose x 0.11), so one template serves every
+group. Script: ``bench/box_landmarks.py``; figures in ``docs/front-door.md``.
 """
 
 from __future__ import annotations
