@@ -22,7 +22,8 @@ def test_snapshot_rows_carry_detector_missed(make_dataset, build, make_user, tmp
     PhotoAnalysis.objects.create(contribution=c, verdict_code="await_contributor", findings=["no_face"],
                                  face={"count": 0, "source": "original"})
     pipeline_face_from_box(contribution=c, box=(100.0, 80.0, 300.0, 300.0))
-    root = extract(build(), tmp_path)
+    snap = build()
+    root = extract(snap, tmp_path)
     rows = [json.loads(line) for split in ("train", "validation", "test")
             for line in (root / split / "metadata.jsonl").read_text().splitlines()]
     mine = [r for r in rows if r["sha256"] == c.sha256]
@@ -37,3 +38,8 @@ def test_snapshot_rows_carry_detector_missed(make_dataset, build, make_user, tmp
 
     table = pq.read_table(root / "metadata.parquet").to_pylist()
     assert [r["detector_missed"] for r in table if r["sha256"] == c.sha256] == [True]
+    # Subsets can select the hard cases (the releases app filters on the entry's attributes).
+    from facecommons.releases.models import SnapshotEntry
+
+    flags = dict(SnapshotEntry.objects.filter(snapshot=snap).values_list("sha256", "attributes__detector_missed"))
+    assert flags[c.sha256] is True and not any(v for sha, v in flags.items() if sha != c.sha256)
