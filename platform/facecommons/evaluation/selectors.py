@@ -129,9 +129,9 @@ def _cell(r: dict[str, Any] | None) -> str:
     if r is None:
         return "—"
     if r["n"] is None:
-        return f"fewer than {stats_min_count()}"
+        return str(_("fewer than %(k)d") % {"k": stats_min_count()})
     if r["insufficient"]:
-        return f"insufficient data (n={r['n']})"
+        return str(_("insufficient data (n=%(n)d)") % {"n": r["n"]})
     if r["estimate"] is None:
         return "—"
     return f"{r['estimate']:.0%} [{r['ci_low']:.0%}, {r['ci_high']:.0%}] n={r['n']}"

@@ -7,10 +7,11 @@ import logging
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext as _
 
 from facecommons.contributions.models import Contribution
 from facecommons.moderation.models import Decision, Review
-from facecommons.pipeline.boxcrop import box_validate
+from facecommons.pipeline.boxcrop import MIN_BOX_PX, box_validate
 from facecommons.pipeline.manual import analysis_needs_face_box, pipeline_face_from_box
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,14 @@ def face_box_for_decision(c: Contribution, decision: str, face_box: list[float] 
     if not analysis_needs_face_box(getattr(c, "analysis", None)):
         return []
     if not face_box:
-        raise ModerationError("face_box_required", "The detector found no face in this photo: mark the face with "
-                                                   "a box before approving it.", 400)
+        raise ModerationError("face_box_required", _("The detector found no face in this photo: mark the face with "
+                                                     "a box before approving it."), 400)
     try:
         return [round(v, 2) for v in box_validate(face_box, c.width, c.height)]
     except ValueError as exc:
-        raise ModerationError("invalid_face_box", str(exc), 400) from exc
+        raise ModerationError("invalid_face_box", _("The face box must be four numbers (x1, y1, x2, y2) on the "
+                                                    "photo, at least %(n)d px on each side.") % {"n": MIN_BOX_PX},
+                              400) from exc
 
 
 def face_mark_on_approval(c: Contribution, actor: Any | None = None) -> None:
