@@ -162,13 +162,21 @@ def gatekeeper_tables(audit: Any) -> dict[str, Any]:
     columns = [*GATEKEEPER_COLUMNS, *(f"flag_{w}:{k}" for k in kinds for w in ("raised", "dismissed"))]
     by_key = {(r["category"], r["value"], r["metric"]): r for r in rows}
     gaps = {(r["category"], r["metric"][:-4]): r for r in rows if r["value"] == "*" and r["metric"].endswith("_gap")}
+    from facecommons.evaluation.labels import CategoryLabels
+
+    labels = CategoryLabels()
     tables = []
     for category in dict.fromkeys(r["category"] for r in rows if "&" not in r["category"]):
         values = list(dict.fromkeys(r["value"] for r in rows if r["category"] == category and r["value"] != "*"))
-        groups = [{"value": v, "cells": [_cell(by_key.get((category, v, c))) for c in columns]} for v in values]
+        groups = [{"value": v, "value_label": labels.value(category, v),
+                   "cells": [_cell(by_key.get((category, v, c))) for c in columns]} for v in values]
         gap_cells = []
         for c in columns:
             g = gaps.get((category, c))
             gap_cells.append("—" if g is None or g["estimate"] is None else f"{g['estimate']:.0%}")
-        tables.append({"category": category, "groups": groups, "gaps": gap_cells})
-    return {"columns": [_column_label(c) for c in columns], "tables": tables}
+        tables.append({"category": category, "category_label": str(_("Everyone")) if category == "all"
+                       else labels.category(category), "groups": groups, "gaps": gap_cells})
+    alerts = [{**a, "category_label": labels.category(a["category"]),
+               "metric_label": str(_("Gap: %(measure)s") % {"measure": _column_label(a["metric"][:-4])})}
+              for a in audit.alerts]
+    return {"columns": [_column_label(c) for c in columns], "tables": tables, "alerts": alerts}
