@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, DEFAULT_TIMEOUT_MS, _watch
+from tests.browser.conftest import DEFAULT_TIMEOUT_MS, _watch
 from tests.factories import make_contribution
 
 pytestmark = pytest.mark.browser
