@@ -9,12 +9,12 @@ Where the pixels come from, and why:
 - assessment (on the thumbnail) and detection run on a reduced decode (libjpeg decodes at a
   DCT scale of 1/2, 1/4 or 1/8, long side 768-1024 px). RetinaFace is as accurate there as at
   12 MP and ~20x cheaper, and finds fewer false positives (FINDINGS). A cascade runs it first
-  at 512 px (a quarter of the cost) and keeps that answer only for one large, confident face
+  at 384 px (a seventh of the cost) and keeps that answer only for one large, confident face
   with no other candidate (``_detect_original``);
 - the full resolution is decoded only when a person will look at it: the enhanced copy of a
   dark photo;
 - the face crops are cut from the smallest DCT scale at which the face box is still at least
-  224 px (the 224 px crop is then never upsampled).
+  175 px (it spans 155-170 px of the 224 px crop, which is then never upsampled).
 """
 
 from __future__ import annotations
@@ -102,14 +102,16 @@ class Thresholds:
     #: Long side of the image the detector sees.
     detect_side: int = 1024
     #: Long side of the cascade's cheap pass (0: no cascade, every photo gets the full pass).
-    #: RetinaFace at 512 px costs a quarter of the full pass (12 vs 55 ms CPU at 1008 px) and
-    #: finds faces of >= ~16 px there (>= ~128 px in a 12 MP photo); a smaller bystander beside
-    #: one large confident face is not looked for. See ``_detect_original`` for when its answer
-    #: is kept, docs/benchmarks.md for the speed.
-    cascade_side: int = 512
+    #: RetinaFace at 384 px costs a seventh of the full pass at 1008 px and finds faces of
+    #: >= ~16 px there (>= ~170 px in a 12 MP photo); a smaller bystander beside one large
+    #: confident face is not looked for. Measured (bench/ingest.py, 16 phone photos): mean CPU
+    #: per photo 81 ms at 384, 87 at 448, 92 at 512, 102 without the cascade, the same face
+    #: counts; on 100 phone-like utk photos the same routes and findings at 384 as at 512.
+    #: See ``_detect_original`` for when its answer is kept.
+    cascade_side: int = 384
     #: Short side, in pixels of the cheap pass's image, of the one face for the cheap pass to
-    #: be sure: 48 px is ~10% of its long side, three times the detector's smallest anchor.
-    cascade_min_face: int = 48
+    #: be sure: 40 px is ~10% of its long side, 2.5 times the detector's smallest anchor.
+    cascade_min_face: int = 40
     #: Gaussian sigma (pixels of the detector's input) applied to the enhanced copy before
     #: detection, against the noise the enhancer brightened; 0 turns it off. The copy people
     #: see is not smoothed. Measured: see ``enhancement.detection``.
@@ -294,8 +296,10 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
         elif full_rgb is not None:
             img, scale = full_rgb, 1.0
         else:
-            # The face box spans ~70% of the 224 crop: a box of >= 224 px leaves nothing to interpolate.
-            need = min(1.0, 224 / max(1.0, short))
+            # The face box spans 155-170 px of the 224 crop (measured: the astronaut and seven
+            # faces/ photos): at a scale where the box is >= 175 px the crop is never upsampled.
+            # (The bar was 224 px: a second, half-scale decode of most 12 MP selfies for nothing.)
+            need = min(1.0, 175 / max(1.0, short))
             if need <= s:
                 img, scale = small.rgb, s
             else:

@@ -18,8 +18,8 @@ Tunables (``facecommons.common.conf.setting``: Django setting or environment var
 ``PIPELINE_DETECTOR`` (retinaface-mobilenet), ``PIPELINE_ENHANCER`` (zero-dce++; CLAHE if it
 cannot load), ``PIPELINE_MIN_SCORE`` (0.9), ``PIPELINE_MIN_FACE_PX`` (64),
 ``PIPELINE_MIN_SHARPNESS``, ``PIPELINE_MIN_FACE_HIGHLIGHT``, ``PIPELINE_MAX_OUTSIDE_SHARE``
-(calibrated, docs/quality.md), ``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_CASCADE_SIDE`` (512),
-``PIPELINE_CASCADE_MIN_FACE`` (48), ``PIPELINE_ENHANCED_DETECT_SIGMA`` (2.0), ``PIPELINE_LEASE_SECONDS`` (180, must exceed
+(calibrated, docs/quality.md), ``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_CASCADE_SIDE`` (384),
+``PIPELINE_CASCADE_MIN_FACE`` (40), ``PIPELINE_ENHANCED_DETECT_SIGMA`` (2.0), ``PIPELINE_LEASE_SECONDS`` (180, must exceed
 ``PIPELINE_TIME_LIMIT``, 120), ``PIPELINE_SOFT_TIME_LIMIT`` (90), ``PIPELINE_MAX_ATTEMPTS`` (5),
 ``PIPELINE_STUCK_AFTER_SECONDS`` (300). The reasons for each default are in ``analysis.Thresholds``.
 """
