@@ -137,6 +137,16 @@ def contribution_evidence(contribution: Contribution) -> dict[str, Any]:
     }
 
 
+def queue_stats(moderator: Any) -> dict[str, int]:
+    """What the review page says up front: photos waiting for this moderator (not their own,
+    not yet reviewed by them) and the decisions they recorded since midnight (UTC)."""
+    start = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    waiting = (Contribution.objects.filter(status=S.AWAITING_REVIEW).exclude(owner_id=moderator.pk)
+               .exclude(reviews__moderator_id=moderator.pk).count())
+    today = Review.objects.filter(moderator_id=moderator.pk, created_at__gte=start).count()
+    return {"waiting": waiting, "reviewed_today": today}
+
+
 def reject_reasons() -> list[dict[str, str]]:
     return [{"code": r.value, "label": str(r.label), "message": gettext(REJECT_MESSAGES[r])} for r in RejectReason]
 

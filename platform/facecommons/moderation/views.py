@@ -26,6 +26,7 @@ from facecommons.moderation.selectors import (
     audit_events,
     escalations_open,
     image_url,
+    queue_stats,
     reject_reasons,
 )
 from facecommons.moderation.services import ModerationError, escalation_resolve
@@ -33,14 +34,18 @@ from facecommons.moderation.services import ModerationError, escalation_resolve
 AUDIT_PAGE_SIZE = 50
 
 
-def _role_required(check: Callable[[Any], bool]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _role_required(check: Callable[[Any], bool], role: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``role`` ("moderator" or "admin") names who may open the page, on the page that says no."""
+
     def deco(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not check(request.user):
-                return render(request, "moderation/forbidden.html", status=403)
+                return render(request, "moderation/forbidden.html", {
+                    "needs_admin": role == "admin", "is_moderator": is_moderator(request.user),
+                }, status=403)
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -48,8 +53,8 @@ def _role_required(check: Callable[[Any], bool]) -> Callable[[Callable[..., Any]
     return deco
 
 
-moderator_required = _role_required(is_moderator)
-admin_required = _role_required(is_admin)
+moderator_required = _role_required(is_moderator, "moderator")
+admin_required = _role_required(is_admin, "admin")
 
 
 @moderator_required
@@ -57,7 +62,8 @@ admin_required = _role_required(is_admin)
 def review_page(request: HttpRequest) -> HttpResponse:
     config = {"next_url": "/api/v1/moderation/next/", "decision_url": "/api/v1/moderation/{id}/decision/",
               "reasons": reject_reasons(), "buffer": 2}
-    return render(request, "moderation/review.html", {"config": config, "reasons": reject_reasons()})
+    return render(request, "moderation/review.html", {"config": config, "reasons": reject_reasons(),
+                                                      "stats": queue_stats(request.user)})
 
 
 class AuditFilterForm(forms.Form):
