@@ -381,6 +381,28 @@
     const current = Object.assign({}, item.categories, item.corrected_categories);
     for (const cat of item.taxonomy.categories) {
       const id = "fix-" + cat.key;
+      const cur0 = current[cat.key];
+      if (!cat.multiple && cat.values.some((v) => v.swatch)) {
+        // Skin tone: the ten Monk swatches as radio buttons, as on the contributor's form
+        // (drawn as SVG: the page's CSP allows no inline style).
+        const fs = el("fieldset", { class: "swatch-fix", "data-cat": cat.key });
+        fs.appendChild(el("legend", {}, cat.label));
+        for (const v of cat.values) {
+          const lab = el("label", { class: "swatch-option", title: v.label });
+          const input = el("input", { type: "radio", name: "fix-" + cat.key, value: v.key });
+          if (cur0 === v.key) input.checked = true;
+          lab.appendChild(input);
+          if (v.swatch) {
+            const svg = el("svg", { viewBox: "0 0 20 20", width: 32, height: 32, "aria-hidden": "true", class: "swatch" });
+            svg.appendChild(el("circle", { cx: 10, cy: 10, r: 9, fill: v.swatch, stroke: "#555", "stroke-width": 1 }));
+            lab.appendChild(svg);
+          }
+          lab.appendChild(el("span", { class: "swatch-label" }, v.label));
+          fs.appendChild(lab);
+        }
+        box.appendChild(fs);
+        continue;
+      }
       const wrap = el("p"); wrap.appendChild(el("label", { for: id }, cat.label));
       const sel = el("select", { id, name: cat.key });
       if (cat.multiple) { sel.multiple = true; sel.size = Math.min(6, cat.values.length); }
@@ -393,7 +415,7 @@
       wrap.appendChild(sel); box.appendChild(wrap);
     }
     $("correct-panel").hidden = false;
-    const first = box.querySelector("select"); if (first) first.focus();
+    const first = box.querySelector("select, input"); if (first) first.focus();
   }
 
   function submitCorrect() {
@@ -404,6 +426,11 @@
       const value = cat.multiple ? Array.from(sel.selectedOptions).map((o) => o.value) : sel.value;
       const before = item.categories[sel.name];
       if (JSON.stringify(value) !== JSON.stringify(before)) changed[sel.name] = value;
+    }
+    for (const fs of $("correct-fields").querySelectorAll("fieldset[data-cat]")) {
+      const checked = fs.querySelector("input:checked");
+      const key = fs.dataset.cat;
+      if (checked && checked.value !== item.categories[key]) changed[key] = checked.value;
     }
     closePanels();
     if (Object.keys(changed).length) approve("correct", { categories: changed }); else approve("approve");

@@ -143,6 +143,15 @@ def test_moderator_journey_evidence_is_never_covered(open_as, live_server, make_
         if covered:
             problems.append(f"/moderation/: the action bar covers {sel}")
     assert not problems, "\n".join(problems)
+    # Skin-tone correction with the ten Monk swatches (touch or click), then approve.
+    page.click("#review-actions [data-action=correct]")
+    assert page.locator(".swatch-fix .swatch-option svg").count() == 10
+    page.locator(".swatch-fix label").filter(has=page.locator("input[value='3']")).click()
+    page.click("#correct-panel button[type=submit]")
+    page.wait_for_function("() => document.getElementById('review').dataset.decisions === '1'")
+    from facecommons.moderation.models import Review
+
+    assert Review.objects.get(contribution=first).corrected_categories == {"skin_tone": "3"}
 
 
 def test_researcher_journey(open_as, live_server, make_user) -> None:
