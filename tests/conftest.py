@@ -49,13 +49,14 @@ def api_client():
 @pytest.fixture
 def client_for() -> Callable[[object], object]:
     """client_for(user) -> an APIClient authenticated with the user's token."""
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
+
+    from facecommons.accounts.tokens import api_token_issue
 
     def _client(user):
         c = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = api_token_issue(user=user, name="test")
+        c.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return c
 
     return _client

@@ -8,10 +8,9 @@ import zipfile
 
 import pytest
 from django.contrib.sessions.models import Session
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from facecommons.accounts.models import ConsentAcceptance, User
+from facecommons.accounts.models import ApiToken, ConsentAcceptance, User
 from facecommons.accounts.services import account_export, account_withdraw
 from facecommons.accounts.signals import contributor_withdrawn
 from facecommons.common.models import AuditEvent
@@ -128,7 +127,7 @@ def test_withdraw_deletes_everything(make_user, client_for, private_media,  # no
     assert not user.has_usable_password()
     assert user.last_declared_categories == {}
     assert not ConsentAcceptance.objects.filter(user=user, withdrawn_at__isnull=True).exists()
-    assert not Token.objects.filter(user=user).exists()
+    assert not ApiToken.objects.filter(user=user).exists()
     assert Session.objects.count() == 0
     assert AuditEvent.objects.filter(action="account_withdrawn", object_id=str(user.pk)).exists()
     assert AuditEvent.objects.filter(action="deleted_on_withdrawal").count() == 2

@@ -119,7 +119,7 @@ def test_personal_and_drf_tokens_coexist(snapshot, researcher, personal_token, c
     c.credentials(HTTP_AUTHORIZATION=f"Token {personal_token}")
     assert c.get(url).status_code == 200
     assert _bearer(personal_token).get(url).json()["manifest_sha256"] == snapshot.manifest_sha256
-    # The 40-hex DRF token of /api/v1/auth/token/ still works, here and on other apps' APIs,
+    # The account token of /api/v1/auth/token/ still works, here and on other apps' APIs,
     # including the download itself (its log row then names no personal token).
     drf = client_for(researcher)
     assert drf.get(url).status_code == 200

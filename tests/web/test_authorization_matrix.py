@@ -48,10 +48,9 @@ def _client(row: Row, user) -> Client | APIClient:
     if row.kind == "api":
         c = APIClient()
         if user is not None:
-            from rest_framework.authtoken.models import Token
+            from facecommons.accounts.tokens import api_token_issue
 
-            token, _ = Token.objects.get_or_create(user=user)
-            c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            c.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user, name='matrix')[1]}")
         return c
     c = Client()
     if user is not None:

@@ -243,16 +243,19 @@ def test_account_page_shows_roles_consents_and_token_once(logged_in, contributor
     assert contributor.email in html and "Contributor" in html
     assert 'id="consent-history"' in html and "v1" in html
     assert 'href="/accounts/2fa/"' in html and 'href="/my/export/"' in html and 'href="/my/withdraw/"' in html
-    r = logged_in.post("/account/", {"action": "create_token"})
-    from rest_framework.authtoken.models import Token
+    r = logged_in.post("/account/", {"action": "create_token", "name": "laptop"})
+    from facecommons.accounts.models import ApiToken
 
-    key = Token.objects.get(user=contributor).key
-    assert key in r.content.decode()
+    token = ApiToken.objects.get(user=contributor)
+    html = r.content.decode()
+    key = html.split('id="new-token">')[1].split("<")[0]
+    assert key.startswith(token.prefix) and "laptop" in html
     assert key not in logged_in.get("/account/").content.decode()  # shown once
     logged_in.post("/account/", {"action": "create_token"})
-    assert Token.objects.get(user=contributor).key != key  # replaced: the old one is revoked
-    logged_in.post("/account/", {"action": "revoke_token"})
-    assert not Token.objects.filter(user=contributor).exists()
+    assert ApiToken.objects.filter(user=contributor).count() == 2  # another token; the first still works
+    logged_in.post("/account/", {"action": "revoke_token", "token": token.pk})
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    assert ApiToken.objects.filter(user=contributor).count() == 1
 
 
 def test_export_downloads_zip(logged_in, contributor):

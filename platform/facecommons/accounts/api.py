@@ -12,7 +12,6 @@ from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +27,7 @@ from facecommons.accounts.serializers import (
     WithdrawSerializer,
 )
 from facecommons.accounts.services import account_export, account_withdraw, consent_accept, consent_current
+from facecommons.accounts.tokens import api_token_issue
 from facecommons.common.api import ApiError
 from facecommons.common.audit import audit_record
 
@@ -59,7 +59,10 @@ def _check_second_factor(user: User, code: str) -> None:
 
 
 class TokenApi(APIView):
-    """Exchange email and password for an API token (``Authorization: Token <token>``).
+    """Exchange email and password for a new API token (``Authorization: Token <token>``).
+
+    Every call issues another token (listed and revocable on the account page); each expires
+    after ``API_TOKEN_TTL_DAYS`` and dies with a password change or "log out everywhere".
 
     Goes through allauth's adapter, so failed attempts count against the same lockout as the
     web login (ACCOUNT_RATE_LIMITS["login_failed"], kept in the cache).
@@ -92,9 +95,9 @@ class TokenApi(APIView):
             raise ApiError(gettext("Please verify your email address first: follow the link we sent you."),
                            code="email_unverified")
         _check_second_factor(user, ser.validated_data.get("otp", ""))
-        token, _ = Token.objects.get_or_create(user=user)
-        audit_record(actor=user, action="api_token_issued", obj=user)
-        return Response({"token": token.key})
+        token, key = api_token_issue(user=user, name=ser.validated_data.get("name", ""))
+        return Response({"token": key, "id": token.pk, "name": token.name, "created_at": token.created_at,
+                         "expires_at": token.expires_at})
 
 
 class ConsentApi(APIView):

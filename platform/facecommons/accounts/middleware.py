@@ -14,7 +14,7 @@ from facecommons.accounts.roles import is_moderator
 
 
 def _token_user(request: HttpRequest) -> Any | None:
-    """The user of an ``Authorization: Token …`` header.
+    """The user of an ``Authorization: Token fct_…`` header.
 
     DRF authenticates API requests inside the view, after every middleware has run, so
     ``request.user`` is anonymous here for token requests. Without this lookup a staff
@@ -22,12 +22,12 @@ def _token_user(request: HttpRequest) -> Any | None:
     """
     header = request.META.get("HTTP_AUTHORIZATION", "")
     parts = header.split()
-    if len(parts) != 2 or parts[0].lower() != "token":
+    if len(parts) != 2 or parts[0].lower() not in ("token", "bearer"):
         return None
-    from rest_framework.authtoken.models import Token
+    from facecommons.accounts.tokens import api_token_authenticate
 
-    token = Token.objects.select_related("user").filter(key=parts[1]).first()
-    return token.user if token is not None and token.user.is_active else None
+    found = api_token_authenticate(parts[1])
+    return found[0] if found is not None else None
 
 
 class StaffMFAMiddleware:

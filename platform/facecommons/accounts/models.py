@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -59,6 +61,9 @@ class User(AbstractBaseUser, PermissionsMixin):
                                         help_text="Set when the person withdrew consent; the account is closed.")
     # The categories declared on the last upload, to pre-fill the next one.
     last_declared_categories = models.JSONField(default=dict, blank=True)
+    # Raised by "log out everywhere": it is part of the session hash and of every API
+    # token's binding, so each session and token issued before stops working at once.
+    auth_epoch = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -68,6 +73,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def get_session_auth_hash(self) -> str:
+        return self._auth_hash()
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._auth_hash(secret=fallback_secret)
+
+    def _auth_hash(self, secret: str | bytes | None = None) -> str:
+        """Django's HMAC of the password hash, with the epoch mixed in once it was raised
+        (epoch 0 gives Django's own value, so sessions from before this field stay valid).
+        A password change, a reset or "log out everywhere" changes it."""
+        value = self.password if not self.auth_epoch else f"{self.password}\x00{self.auth_epoch}"
+        return salted_hmac("django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash", value,
+                           secret=secret, algorithm="sha256").hexdigest()
 
     def has_role(self, role: Role | str) -> bool:
         from facecommons.accounts.roles import user_has_role
@@ -105,3 +125,31 @@ class ConsentAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} accepted v{self.version.version} at {self.accepted_at:%Y-%m-%d}"
+
+
+API_TOKEN_PREFIX = "fct_"  # noqa: S105 - a public prefix, not a secret
+
+
+class ApiToken(models.Model):
+    """An API token from ``/api/v1/auth/token/`` or the account page (``Authorization: Token``).
+
+    Only a SHA-256 of the key is stored; the key is shown once. ``auth_hash`` is the user's
+    session hash when it was issued: a password change or reset, or "log out everywhere",
+    changes that hash, and every token bound to the old one stops working.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    # The first characters of the key, so the owner can tell tokens apart.
+    prefix = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(db_index=True)
+    auth_hash = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -10,10 +10,16 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
     otp = serializers.CharField(max_length=12, required=False, allow_blank=True,
                                 help_text="The current code of your authenticator app, when two-factor is enabled.")
+    name = serializers.CharField(max_length=100, required=False, allow_blank=True,
+                                 help_text="A name to tell this token apart on your account page.")
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The key, shown only this once.")
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
 
 
 class ConsentSerializer(serializers.Serializer):

@@ -69,9 +69,9 @@ def account_withdraw(*, user: User) -> None:
     import uuid
 
     from django.contrib.sessions.models import Session
-    from rest_framework.authtoken.models import Token
 
     from facecommons.accounts.signals import contributor_withdrawn
+    from facecommons.accounts.tokens import api_tokens_revoke_all
     from facecommons.common.audit import audit_record
     from facecommons.contributions.models import Contribution
     from facecommons.contributions.services import atomic_write, contribution_delete
@@ -85,7 +85,7 @@ def account_withdraw(*, user: User) -> None:
         for c in contributions:
             contribution_delete(contribution=c, actor=locked, reason="deleted_on_withdrawal")
         ConsentAcceptance.objects.filter(user=locked, withdrawn_at__isnull=True).update(withdrawn_at=now)
-        Token.objects.filter(user=locked).delete()
+        api_tokens_revoke_all(user=locked, reason="withdrawn")
         _delete_sessions_of(locked.pk, Session)
         _delete_allauth_rows(locked)
         locked.email = f"withdrawn-{uuid.uuid4().hex}@invalid"

@@ -28,7 +28,6 @@ from facecommons.accounts.services import (
     consent_current,
     user_has_current_consent,
 )
-from facecommons.common.audit import audit_record
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -104,30 +103,40 @@ def consent_page(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def account_page(request: HttpRequest) -> HttpResponse:
-    """Overview: e-mail, roles, consent history, two-factor, API token, export and withdrawal."""
+    """Overview: e-mail, roles, consent history, two-factor, API tokens, export and withdrawal."""
     from allauth.mfa.models import Authenticator
-    from rest_framework.authtoken.models import Token
+
+    from facecommons.accounts.tokens import (
+        account_logout_everywhere,
+        api_token_issue,
+        api_token_list,
+        api_token_revoke,
+        api_token_ttl,
+    )
 
     user: Any = request.user  # login_required: a User
     new_token = None
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "create_token":
-            # A new token replaces the old one, so a leaked token is revoked by making another.
-            Token.objects.filter(user=user).delete()
-            new_token = Token.objects.create(user=user).key
-            audit_record(actor=user, action="api_token_created", obj=user)
+            _token, new_token = api_token_issue(user=user, name=request.POST.get("name", ""))
             messages.success(request, gettext("A new API token was created. Copy it now: it is shown only once."))
         elif action == "revoke_token":
-            deleted, _ = Token.objects.filter(user=user).delete()
-            if deleted:
-                audit_record(actor=user, action="api_token_revoked", obj=user)
-            messages.success(request, gettext("Your API token was revoked."))
+            try:
+                token_id = int(request.POST.get("token", ""))
+            except ValueError:
+                token_id = 0
+            if api_token_revoke(user=user, token_id=token_id):
+                messages.success(request, gettext("The API token was revoked."))
             return redirect("account")
+        elif action == "logout_everywhere":
+            account_logout_everywhere(user=user)
+            logout(request)
+            messages.success(request, gettext("You were logged out everywhere and every API token was revoked."))
+            return redirect("account_login")
         else:
             messages.error(request, gettext("Unknown action."))
             return redirect("account")
-    token = Token.objects.filter(user=user).first()
     keys = [g for g in user.groups.values_list("name", flat=True) if g in ROLE_GROUPS]
     if user.is_superuser and Role.ADMIN not in keys:
         keys.append(Role.ADMIN)
@@ -139,7 +148,7 @@ def account_page(request: HttpRequest) -> HttpResponse:
         "current_consent": current,
         "has_current_consent": user_has_current_consent(user),
         "has_totp": Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists(),
-        "token": token, "new_token": new_token,
+        "tokens": api_token_list(user=user), "new_token": new_token, "token_ttl_days": api_token_ttl().days,
     })
 
 

@@ -10,12 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from facecommons.accounts.roles import is_admin
+from facecommons.accounts.tokens import ApiTokenAuthentication
 from facecommons.common.api import ApiError
 from facecommons.releases import selectors, services
 from facecommons.releases.api_contents import serve_subset, snapshot_for
@@ -31,7 +32,7 @@ from facecommons.releases.serializers import (
 )
 from facecommons.releases.withdrawals import withdrawn_csv
 
-AUTH = [PersonalTokenAuthentication, TokenAuthentication, SessionAuthentication]
+AUTH = [PersonalTokenAuthentication, ApiTokenAuthentication, SessionAuthentication]
 
 
 def _raise(exc: services.ReleaseError) -> None:

@@ -1,8 +1,9 @@
 """Personal API tokens for researchers.
 
 Keys look like ``fcr_<random>``; only their SHA-256 is stored. The class claims a key only
-when it has that prefix, so DRF's ``TokenAuthentication`` (40-hex keys from
-``/api/v1/auth/token/``) keeps working alongside it, under ``Token`` or ``Bearer``.
+when it has that prefix, so the account tokens (``fct_`` keys from ``/api/v1/auth/token/``,
+accounts/tokens.py) keep working alongside it, under ``Token`` or ``Bearer``. Only the
+release endpoints list this class: that is the personal token's scope.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             return None
         if not key.startswith(TOKEN_PREFIX):
-            return None  # not ours: DRF's TokenAuthentication may claim it
+            return None  # not ours: ApiTokenAuthentication may claim it
         from facecommons.releases.services import token_hash
 
         token = ResearcherToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
