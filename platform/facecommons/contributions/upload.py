@@ -64,9 +64,22 @@ def max_aspect_ratio() -> float:
     return float(setting("UPLOAD_MAX_ASPECT_RATIO", 6.0))
 
 
-# Ancillary metadata chunks bigger than this are refused (a 1 MB text or ICC chunk in a
-# photo is an attack or an accident, never a camera).
-MAX_METADATA_CHUNK = 1 * MB
+
+
+def max_metadata_bytes() -> int:
+    """All embedded metadata together (ICC profile, EXIF, XMP, comments, text chunks), one
+    limit for every format. Cameras and phones write tens of KB; a megabyte of metadata in a
+    photo is an attack or an accident. Counted twice: in the container before decoding, and
+    in what the decoder extracted (compressed text chunks can inflate)."""
+    return int(setting("UPLOAD_MAX_METADATA_BYTES", 1 * MB))
+
+
+def _metadata_too_large(size: int) -> UploadRejected:
+    return UploadRejected(
+        "metadata_too_large",
+        gettext("The photo carries %(kb)s KB of embedded metadata (colour profile, EXIF, XMP or text); at most "
+                "%(limit)s KB is accepted. Please export or save the plain photo and try again.")
+        % {"kb": size // 1024, "limit": max_metadata_bytes() // 1024}, 400)
 JPEG_QUALITY = 92
 # Optimised Huffman tables make the stored file ~5-10 % smaller for ~0.1 s more CPU per 12 MP
 # photo in the web process; see bench/upload_normalise.py and docs/benchmarks.md.
@@ -246,8 +259,10 @@ def _corrupt(detail: str = "") -> UploadRejected:
 _JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
-def _jpeg_end(data: bytes) -> int:
-    """Offset just after the EOI marker of the first JPEG image (walks segments, then scans)."""
+def _jpeg_end(data: bytes, metadata: list[int]) -> int:
+    """Offset just after the EOI marker of the first JPEG image (walks segments, then scans).
+
+    Adds the bytes of the APPn and COM segments before the first scan to ``metadata[0]``."""
     n, i = len(data), 2
     while True:
         if i + 4 > n:
@@ -271,6 +286,8 @@ def _jpeg_end(data: bytes) -> int:
             raise _corrupt("bad JPEG segment length")
         if i + length > n:
             raise _truncated()
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:  # APPn (EXIF, XMP, ICC, ...) and comments
+            metadata[0] += length - 2
         i += length
         if marker == 0xDA:  # start of scan: entropy-coded data follows until a real marker
             break
@@ -292,7 +309,9 @@ def _jpeg_end(data: bytes) -> int:
         i = j + 2 + length
 
 
-def _png_end(data: bytes) -> int:
+def _png_end(data: bytes, metadata: list[int]) -> int:
+    """Offset after IEND; adds the bytes of ancillary chunks (iCCP, eXIf, tEXt, zTXt, iTXt, ...)
+    to ``metadata[0]``."""
     import zlib
 
     n, i = len(data), 8
@@ -313,28 +332,33 @@ def _png_end(data: bytes) -> int:
             raise _corrupt("PNG checksum mismatch")
         if ctype in (b"acTL", b"fcTL", b"fdAT"):
             raise UploadRejected("animated", gettext("Animated images are not accepted; please upload a single still photo."), 400)
-        ancillary = ctype[0:1].islower()
-        if ancillary and length > MAX_METADATA_CHUNK:
-            raise UploadRejected("metadata_too_large",
-                                 gettext("The PNG carries %(kb)s KB of embedded text or metadata; "
-                                         "photos with such large metadata blocks are not accepted.")
-                                 % {"kb": length // 1024}, 400)
+        if ctype[0:1].islower():  # ancillary: never pixels
+            metadata[0] += length
         i += 12 + length
         if ctype == b"IEND":
             return i
 
 
-def _webp_end(data: bytes) -> int:
+def _webp_end(data: bytes, metadata: list[int]) -> int:
+    """End of the RIFF container; adds the bytes of its ICCP, EXIF and XMP chunks to ``metadata[0]``."""
     (size,) = struct.unpack("<I", data[4:8])
     end = 8 + size + (size & 1)
     if len(data) < 8 + size:
         raise _truncated()
+    i = 12
+    while i + 8 <= min(end, len(data)):
+        fourcc, (length,) = data[i:i + 4], struct.unpack("<I", data[i + 4:i + 8])
+        if fourcc in (b"ICCP", b"EXIF", b"XMP "):
+            metadata[0] += length
+        i += 8 + length + (length & 1)
     if b"ANIM" in data[12:64] or (data[12:16] == b"VP8X" and len(data) > 20 and data[20] & 0x02):
         raise UploadRejected("animated", gettext("Animated images are not accepted; please upload a single still photo."), 400)
     return min(end, len(data))
 
 
-def _isobmff_end(data: bytes) -> int:
+def _isobmff_end(data: bytes, metadata: list[int]) -> int:
+    """End of the last box. HEIF keeps EXIF/XMP as items inside 'mdat', so its metadata is
+    counted from what the decoder extracted (``check_decoded_metadata``)."""
     n, i = len(data), 0
     while i < n:
         if i + 8 > n:
@@ -357,8 +381,23 @@ def _isobmff_end(data: bytes) -> int:
     return n
 
 
+def check_decoded_metadata(info: dict[str, Any]) -> None:
+    """The same limit on what the decoder extracted: ICC, EXIF, XMP, comments, text chunks."""
+    size = 0
+    for value in info.values():
+        if isinstance(value, (bytes, bytearray, str)):
+            size += len(value)
+        elif isinstance(value, (list, tuple)):
+            size += sum(len(v) for v in value if isinstance(v, (bytes, bytearray, str)))
+    if size > max_metadata_bytes():
+        raise _metadata_too_large(size)
+
+
 def check_structure(fmt: str, data: bytes) -> None:
-    end = {"JPEG": _jpeg_end, "PNG": _png_end, "WEBP": _webp_end, "HEIF": _isobmff_end}[fmt](data)
+    metadata = [0]
+    end = {"JPEG": _jpeg_end, "PNG": _png_end, "WEBP": _webp_end, "HEIF": _isobmff_end}[fmt](data, metadata)
+    if metadata[0] > max_metadata_bytes():
+        raise _metadata_too_large(metadata[0])
     trailer = data[end:].lstrip(b"\x00\xff \t\r\n")
     if trailer:
         if _TRAILER_START.match(trailer) or (len(trailer) <= SHORT_TRAILER and _ACTIVE_TRAILER.search(trailer)):
@@ -532,6 +571,7 @@ def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | N
         if im.format != "MPO" and (getattr(im, "n_frames", 1) > 1 or getattr(im, "is_animated", False)):
             raise UploadRejected("animated", gettext("Animated images and image sequences are not accepted; "
                                              "please upload a single still photo."), 400)
+        check_decoded_metadata(im.info)
         icc = im.info.get("icc_profile")
         try:
             with warnings.catch_warnings():
@@ -548,6 +588,7 @@ def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | N
         except Exception as exc:  # noqa: BLE001 - decoder failures are bad input, never a 500
             raise _corrupt() from exc
         assert upright is not None
+        check_decoded_metadata(im.info)  # PNG text chunks after the pixels are read by load()
         rgb = _to_srgb(upright, icc if isinstance(icc, bytes) else None)
 
     # A brand-new image object: no info dict, so nothing (EXIF, XMP, ICC, comment) can leak
