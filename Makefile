@@ -4,6 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
+# Only this machine can reach `make run` unless HOST says otherwise (e.g. HOST=0.0.0.0).
+HOST ?= 127.0.0.1
+export HOST
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 .PHONY: install run test lint migrate worker beat web browser-deps gettext-deps messages compilemessages clean
@@ -25,7 +28,7 @@ run: install migrate
 	@scripts/run.sh $(PORT)
 
 web: install
-	$(PY) manage.py runserver 0.0.0.0:$(PORT)
+	$(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: install
 	$(VENV)/bin/celery --workdir platform -A config.celery_app worker -Q ingest,evaluation,releases,default --concurrency 2 --loglevel INFO

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PORT="${1:-${PORT:-8000}}"
+# Loopback unless HOST says otherwise: the embedded set-up is for this machine.
+HOST="${HOST:-127.0.0.1}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
 mkdir -p var/log
 .venv/bin/celery --workdir platform -A config.celery_app worker -Q ingest,evaluation,releases,default \
@@ -14,11 +16,12 @@ BEAT=$!
 trap 'kill $WORKER $BEAT 2>/dev/null || true' EXIT INT TERM
 cat <<MSG
 
-  Face Commons is running at http://127.0.0.1:${PORT}/
+  Face Commons is running at http://${HOST}:${PORT}/
   (worker log: var/log/worker.log, beat log: var/log/beat.log)
 
   Create an admin account:
     .venv/bin/python manage.py create_account --email you@example.org --password '<a long password>' --role admin
 
 MSG
-.venv/bin/python manage.py runserver "0.0.0.0:${PORT}"
+# No debug pages unless DJANGO_DEBUG=true (settings.local); WhiteNoise serves the static files.
+.venv/bin/python manage.py runserver "${HOST}:${PORT}"
