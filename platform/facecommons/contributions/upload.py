@@ -26,6 +26,7 @@ import struct
 import unicodedata
 import warnings
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -381,7 +382,7 @@ def _isobmff_end(data: bytes, metadata: list[int]) -> int:
     return n
 
 
-def check_decoded_metadata(info: dict[str, Any]) -> None:
+def check_decoded_metadata(info: Mapping[Any, Any]) -> None:
     """The same limit on what the decoder extracted: ICC, EXIF, XMP, comments, text chunks."""
     size = 0
     for value in info.values():
