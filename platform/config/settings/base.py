@@ -238,7 +238,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Every operation documents the shared error statuses in the error format (common/schema.py).
+    "DEFAULT_SCHEMA_CLASS": "facecommons.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "facecommons.common.api.exception_handler",
     # JSON bodies within size and depth limits, and always an object (common/parsers.py).
     "DEFAULT_PARSER_CLASSES": [

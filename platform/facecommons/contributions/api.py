@@ -19,10 +19,11 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from facecommons.common.api import ApiError
-from facecommons.contributions.models import Contribution
+from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.review_requests import contribution_request_review
 from facecommons.contributions.selectors import contribution_list_for_owner, taxonomy_as_dict, taxonomy_current
 from facecommons.contributions.serializers import (
+    ContributionPageSerializer,
     ContributionSerializer,
     ContributionUpdateSerializer,
     ContributionUploadSerializer,
@@ -81,7 +82,11 @@ class TaxonomyApi(APIView):
 class ContributionListApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=ContributionSerializer(many=True), summary="Your own contributions, newest first")
+    @extend_schema(operation_id="contributions_list", responses=ContributionPageSerializer,
+                   summary="Your own contributions, newest first",
+                   parameters=[OpenApiParameter("status", str, enum=list(ContributionStatus.values)),
+                               OpenApiParameter("limit", int, description="Page size (default 50)."),
+                               OpenApiParameter("offset", int, description="Index of the first result.")])
     def get(self, request: Request) -> Response:
         qs = contribution_list_for_owner(owner=request.user).select_related("taxonomy")
         status_filter = request.query_params.get("status")

@@ -127,6 +127,15 @@ class TaxonomySerializer(serializers.Serializer):
     categories = TaxonomyCategorySerializer(many=True)
 
 
+class ContributionPageSerializer(serializers.Serializer):
+    """One page of ``GET /contributions/`` (limit/offset pagination)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ContributionSerializer(many=True)
+
+
 def parse_json_field(value: Any, name: str) -> Any:
     """Multipart sends JSON objects as strings; JSON bodies send them as objects.
 

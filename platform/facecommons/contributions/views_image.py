@@ -28,7 +28,8 @@ def serve_contribution_image(request: HttpRequest, contribution_id: Any,
     Anyone else, anonymous included, gets 404 (never 403), so that the existence of someone
     else's photo does not leak. Views by anyone but the owner are audit-logged.
     """
-    variant = (variant or FileVariant.ORIGINAL.value).strip().lower()
+    # Exactly one of the enum's values (the schema's enum): no trimming or case folding.
+    variant = variant or FileVariant.ORIGINAL.value
     c = contribution_get_visible(user=request.user, contribution_id=contribution_id)
     if c is None:
         return _not_found()

@@ -9,8 +9,10 @@ from facecommons.releases.selectors import snapshot_progress
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
-    previous: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="version", read_only=True)
-    purge_of: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="version", read_only=True)
+    previous: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="version", read_only=True,
+                                                                          allow_null=True)
+    purge_of: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="version", read_only=True,
+                                                                          allow_null=True)
     progress = serializers.SerializerMethodField()
     urls = serializers.SerializerMethodField()
 
