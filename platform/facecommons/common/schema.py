@@ -11,19 +11,25 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular import openapi
-from rest_framework import serializers
+from drf_spectacular.plumbing import ResolvedComponent
 
-
-class ErrorDetailSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Machine-readable reason, e.g. invalid, not_found, server_error.")
-    message = serializers.CharField(help_text="Human-readable explanation.")
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()), required=False,
-                                   help_text="Per-field messages for invalid input.")
-    id = serializers.CharField(required=False, help_text="Id of a server error in our logs (500 only).")
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = ErrorDetailSerializer()
+# The body of every error (common/api.py). A plain schema, not a serializer: a serializer
+# field cannot be called "fields".
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"error": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "description": "Machine-readable reason, e.g. invalid, not_found."},
+            "message": {"type": "string", "description": "Human-readable explanation."},
+            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                       "description": "Per-field messages for invalid input."},
+            "id": {"type": "string", "description": "Id of a server error in our logs (500 only)."},
+        },
+        "required": ["code", "message"],
+    }},
+    "required": ["error"],
+}
 
 
 COMMON_ERRORS = {
@@ -67,7 +73,12 @@ class AutoSchema(openapi.AutoSchema):
             responses.setdefault(code, {"description": description})
         for code, response in responses.items():
             if code.isdigit() and int(code) >= 400 and not response.get("content"):
-                described = self._get_response_for_code(ErrorSerializer, code, direction=direction)
-                described["description"] = response.get("description") or described.get("description", "")
-                responses[code] = described
+                responses[code] = {"content": {"application/json": {"schema": self._error_component().ref}},
+                                   "description": response.get("description", "")}
         return responses
+
+    def _error_component(self) -> ResolvedComponent:
+        component = ResolvedComponent(name="Error", type=ResolvedComponent.SCHEMA, object="Error",
+                                      schema=ERROR_SCHEMA)
+        self.registry.register_on_missing(component)
+        return component

@@ -16,12 +16,13 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from facecommons.accounts.roles import is_admin
+from facecommons.accounts.tokens import ApiTokenAuthentication
 from facecommons.common.api import ApiError
 from facecommons.releases import contents, selectors, services, signing
 from facecommons.releases.auth import PersonalTokenAuthentication
@@ -29,7 +30,7 @@ from facecommons.releases.download import download_log, serve_blob, serve_tar
 from facecommons.releases.models import DownloadKind, Snapshot, SnapshotStatus
 from facecommons.releases.withdrawals import removal_acknowledge
 
-AUTH = [PersonalTokenAuthentication, TokenAuthentication, SessionAuthentication]
+AUTH = [PersonalTokenAuthentication, ApiTokenAuthentication, SessionAuthentication]
 
 
 def snapshot_for(request: Request, version: str) -> Snapshot:
