@@ -239,6 +239,36 @@ def test_sigkill_mid_batch_then_every_photo_is_judged_exactly_once(start_worker,
     assert Contribution.objects.filter(pk__in=ids, status="awaiting_contributor").count() == 3
 
 
+def _reconcile_interval_seconds() -> float:
+    """The reconciler's beat interval, as the data migrations schedule it."""
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.select_related("interval").get(task="facecommons.pipeline.tasks.reconcile_stuck")
+    return task.interval.schedule.run_every.total_seconds()
+
+
+def test_sigkill_with_the_default_settings_costs_under_a_minute(start_worker, queued):
+    """Issue 14: no shortened lease, the default stuck-after, the reconciler at its beat interval:
+    the photos a killed worker held (claimed, or taken off the broker) are judged within 60 s."""
+    every = _reconcile_interval_seconds()
+    assert every <= 10
+    ids = queued([images.jpeg(images.astronaut(400 + i)) for i in range(8)])
+    first = start_worker()
+    deadline = time.monotonic() + 60
+    while not Contribution.objects.filter(pk__in=ids, status="processing").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    first.kill()
+    killed_at = time.monotonic()
+    assert Contribution.objects.filter(pk__in=ids, status="processing").exists(), "killed before any claim"
+    start_worker()
+    statuses = wait_final(ids, timeout=120, reconcile_every=every)
+    took = time.monotonic() - killed_at
+    print(f"every photo judged {took:.1f} s after the kill")
+    assert all(statuses[i] in FINAL for i in ids), statuses
+    assert took < 60, f"recovery took {took:.1f} s"
+    assert_exactly_once(ids)
+
+
 def test_flushed_broker_is_recovered_by_the_reconciler(start_worker, queued, settings):
     ids = queued([images.jpeg(images.astronaut(300 + i)) for i in range(4)])
     _flush_broker()  # every queued message is gone; the database still says "received"

@@ -19,9 +19,9 @@ Tunables (``facecommons.common.conf.setting``: Django setting or environment var
 cannot load), ``PIPELINE_MIN_SCORE`` (0.9), ``PIPELINE_MIN_FACE_PX`` (64),
 ``PIPELINE_MIN_SHARPNESS``, ``PIPELINE_MIN_FACE_HIGHLIGHT``, ``PIPELINE_MAX_OUTSIDE_SHARE``
 (calibrated, docs/quality.md), ``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_CASCADE_SIDE`` (384),
-``PIPELINE_CASCADE_MIN_FACE`` (40), ``PIPELINE_ENHANCED_DETECT_SIGMA`` (2.0), ``PIPELINE_LEASE_SECONDS`` (180, must exceed
+``PIPELINE_CASCADE_MIN_FACE`` (40), ``PIPELINE_ENHANCED_DETECT_SIGMA`` (2.0), ``PIPELINE_LEASE_SECONDS`` (30, must exceed
 ``PIPELINE_TIME_LIMIT``, 120), ``PIPELINE_SOFT_TIME_LIMIT`` (90), ``PIPELINE_MAX_ATTEMPTS`` (5),
-``PIPELINE_STUCK_AFTER_SECONDS`` (300). The reasons for each default are in ``analysis.Thresholds``.
+``PIPELINE_STUCK_AFTER_SECONDS`` (30). The reasons for each default are in ``analysis.Thresholds``.
 """
 
 from __future__ import annotations
@@ -76,8 +76,9 @@ def thresholds() -> Thresholds:
 
 
 def lease_seconds() -> int:
-    # Longer than the task's hard time limit, so a live run never loses its claim.
-    return int(setting("PIPELINE_LEASE_SECONDS", 180))
+    # Longer than the task's hard time limit (25 s), so a live run never loses its claim; short,
+    # so that lease (30 s) + reconciler interval (10 s) + processing stays under a minute.
+    return int(setting("PIPELINE_LEASE_SECONDS", 30))
 
 
 # --- models, loaded once per worker process ---------------------------------------------
@@ -380,7 +381,7 @@ def pipeline_stuck_ids(*, limit: int = 500) -> list[str]:
     """Contributions in ``received``/``processing`` for longer than PIPELINE_STUCK_AFTER_SECONDS;
     ``processing`` ones only when no run holds a live lease."""
     now = timezone.now()
-    cutoff = now - timedelta(seconds=int(setting("PIPELINE_STUCK_AFTER_SECONDS", 300)))
+    cutoff = now - timedelta(seconds=int(setting("PIPELINE_STUCK_AFTER_SECONDS", 30)))
     expired = Q(analysis__isnull=True) | Q(analysis__lease_expires_at__isnull=True) | Q(analysis__lease_expires_at__lte=now)
     qs = Contribution.objects.filter(status_changed_at__lte=cutoff).filter(
         Q(status=S.RECEIVED) | (Q(status=S.PROCESSING) & expired)).order_by("status_changed_at")
@@ -391,13 +392,13 @@ def pipeline_reconcile(*, limit: int = 500) -> list[str]:
     """Re-enqueue stuck contributions; returns their ids.
 
     Duplicates are harmless (the task is idempotent) but wasteful: a contribution re-enqueued
-    in the last PIPELINE_STUCK_AFTER_SECONDS (at least a minute) is not sent again, so a long
+    in the last PIPELINE_STUCK_AFTER_SECONDS (at least 30 s) is not sent again, so a long
     queue is not flooded with copies while the first one waits its turn."""
     from django.core.cache import cache
 
     from facecommons.pipeline.tasks import process_contribution
 
-    ttl = max(60, int(setting("PIPELINE_STUCK_AFTER_SECONDS", 300)))
+    ttl = max(30, int(setting("PIPELINE_STUCK_AFTER_SECONDS", 30)))
     candidates = pipeline_stuck_ids(limit=limit)
     recent = cache.get_many([f"pipeline:requeued:{cid}" for cid in candidates])
     ids = [cid for cid in candidates if f"pipeline:requeued:{cid}" not in recent]
