@@ -248,7 +248,7 @@ def test_reconciler_schedule_is_registered_by_migration():
     from django_celery_beat.models import PeriodicTask
 
     task = PeriodicTask.objects.get(task="facecommons.pipeline.tasks.reconcile_stuck")
-    # Every 10 s (migration 0005): with the 30 s lease a killed worker's photo is retried within a minute.
+    # Every 10 s (migration 0006): with the 30 s lease a killed worker's photo is retried within a minute.
     assert task.enabled and task.interval.every == 10 and task.interval.period == "seconds"
     assert task.expire_seconds and task.expire_seconds < 10 and task.queue == "default"
 

@@ -56,7 +56,7 @@ def process_contribution(self, contribution_id: str) -> str:  # type: ignore[no-
     return outcome
 
 
-# Beat sends it every RECONCILE_EVERY_SECONDS (migration 0005); a run that could not start
+# Beat sends it every 10 s (migration 0006); a run that could not start
 # before the next one is due is dropped.
 @shared_task(acks_late=True, soft_time_limit=8, time_limit=9, expires=9)
 def reconcile_stuck() -> int:

@@ -23,7 +23,7 @@ def every_minute(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pipeline", "0004_findings"),
+        ("pipeline", "0005_detector_missed"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]
 
