@@ -95,6 +95,17 @@
       var f = files[i];
       var row = el("li", "file-row");
       row.dataset.state = "queued";
+      // A thumbnail of the chosen photo before sending (browsers that cannot show the format,
+      // such as HEIC on most desktops, show the file name only).
+      if (window.URL && URL.createObjectURL) {
+        var thumb = el("img", "file-thumb");
+        thumb.alt = fmt(gettext("The photo you chose: %(name)s"), {name: f.name || gettext("photo")});
+        thumb.width = 64; thumb.height = 64;
+        thumb.addEventListener("error", function () { this.remove(); });
+        thumb.src = URL.createObjectURL(f);
+        row.appendChild(thumb);
+        row.classList.add("has-thumb");
+      }
       var name = el("span", "file-name", f.name || gettext("photo"));
       var size = el("span", "muted small", humanSize(f.size));
       var bar = el("progress", "file-progress");

@@ -89,6 +89,9 @@ def test_sign_up_verify_consent_upload_and_see_it(browser_page, phone_page, live
     page.set_input_files("#id_image", str(photo))
     row = page.locator("#file-list li.file-row")
     assert row.count() == 1 and "astronaut.jpg" in row.inner_text()
+    # A thumbnail of the chosen photo before sending (a local blob: URL the CSP allows).
+    page.wait_for_function("() => { const t = document.querySelector('#file-list .file-thumb');"
+                           " return t && t.complete && t.naturalWidth > 0; }")
     _choose_categories(page)
     page.click("#upload-button")
     page.wait_for_selector("#file-list li.file-row[data-state=done]")
