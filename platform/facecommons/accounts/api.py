@@ -125,11 +125,8 @@ class ConsentApi(APIView):
     def post(self, request: Request) -> Response:
         ser = ConsentAcceptSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        try:
-            acceptance = consent_accept(user=_user(request), version=ser.validated_data["version"],
-                                        adult=ser.validated_data["adult"])
-        except ValueError as exc:
-            raise ApiError(str(exc), code="consent_invalid") from exc
+        acceptance = consent_accept(user=_user(request), version=ser.validated_data["version"],
+                                    adult=ser.validated_data["adult"])
         audit_record(actor=request.user, action="consent_accepted", obj=acceptance,
                      after={"version": acceptance.version.version})
         return Response({"version": acceptance.version.version, "accepted_at": acceptance.accepted_at,

@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 
 from facecommons.accounts.models import ConsentAcceptance, ConsentVersion, Role, User
 from facecommons.accounts.roles import grant_role
+from facecommons.common.errors import ServiceError
 
 
 def consent_current() -> ConsentVersion | None:
@@ -27,12 +28,12 @@ def consent_accept(*, user: User, version: int, adult: bool) -> ConsentAcceptanc
     """Record acceptance of ``version``; it must be the current one and ``adult`` true."""
     current = consent_current()
     if current is None:
-        raise ValueError(gettext("There is no consent text to accept yet."))
+        raise ServiceError("consent_invalid", gettext("There is no consent text to accept yet."))
     if version != current.version:
-        raise ValueError(gettext("Version %(version)s is not the current consent (v%(current)s); please read and accept "
+        raise ServiceError("consent_invalid", gettext("Version %(version)s is not the current consent (v%(current)s); please read and accept "
                                  "the current one.") % {"version": version, "current": current.version})
     if not adult:
-        raise ValueError(gettext("You must confirm that you are 18 or older to take part."))
+        raise ServiceError("consent_invalid", gettext("You must confirm that you are 18 or older to take part."))
     acceptance, _ = ConsentAcceptance.objects.update_or_create(
         user=user, version=current,
         defaults={"adult_confirmed": True, "accepted_at": timezone.now(), "withdrawn_at": None},

@@ -28,6 +28,7 @@ from facecommons.accounts.services import (
     consent_current,
     user_has_current_consent,
 )
+from facecommons.common.errors import ServiceError
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -87,7 +88,7 @@ def consent_page(request: HttpRequest) -> HttpResponse:
         elif form.is_valid():
             try:
                 consent_accept(user=user, version=form.cleaned_data["version"], adult=form.cleaned_data["adult"])
-            except ValueError as exc:
+            except ServiceError as exc:
                 form.add_error(None, str(exc))
             else:
                 messages.success(request, gettext("Thank you: you accepted consent version %(version)s.")

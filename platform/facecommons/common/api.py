@@ -3,6 +3,8 @@
 One exception path: whatever a view raises ends here. Client mistakes become 4xx in this
 format; anything unexpected is logged with a short id that the 500 reply carries, so an
 operator can find the traceback a caller reports, and the caller never sees a debug page.
+Services raise :class:`~facecommons.common.errors.ServiceError`; views raise :class:`ApiError`
+(the same thing, usable where DRF expects an ``APIException``, e.g. in authentication).
 """
 
 from __future__ import annotations
@@ -20,20 +22,21 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from facecommons.common.errors import ServiceError
+
 logger = logging.getLogger("facecommons.api")
 SERVER_ERROR_MESSAGE = "Something went wrong on our side. Please try again; quote this id if it persists."
 
 
-class ApiError(exceptions.APIException):
-    """An error with an explicit status, machine code and human message."""
+class ApiError(ServiceError, exceptions.APIException):
+    """A view's refusal: a :class:`ServiceError` that DRF also treats as an ``APIException``."""
 
     def __init__(self, message: str, *, code: str = "invalid", status_code: int = 400,
                  fields: dict[str, list[str]] | None = None) -> None:
-        super().__init__(detail=message, code=code)
+        ServiceError.__init__(self, code, message, fields=fields, status=status_code)
+        self.detail = exceptions.ErrorDetail(message, code=code)
         self.status_code = status_code
         self.error_code = code
-        self.message = message
-        self.fields = fields
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
@@ -58,11 +61,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(error_body("request_too_large", "The request is too large."), status=413)
     if isinstance(exc, SuspiciousOperation):
         return Response(error_body("bad_request", "The request could not be read."), status=400)
-    if isinstance(exc, ApiError):
-        body: dict[str, Any] = {"code": exc.error_code, "message": exc.message}
+    if isinstance(exc, ServiceError):
+        body: dict[str, Any] = {"code": exc.code, "message": exc.message}
         if exc.fields:
             body["fields"] = exc.fields
-        return Response({"error": body}, status=exc.status_code)
+        return Response({"error": body}, status=exc.status)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):

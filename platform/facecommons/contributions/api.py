@@ -35,7 +35,7 @@ from facecommons.contributions.services import (
     contribution_delete,
     contribution_update_categories,
 )
-from facecommons.contributions.upload import UploadRejected, max_upload_bytes
+from facecommons.contributions.upload import max_upload_bytes
 from facecommons.contributions.views_image import VARIANTS, serve_contribution_image
 
 logger = logging.getLogger(__name__)
@@ -52,10 +52,6 @@ def request_data(request: Request) -> Any:
         raise ApiError(gettext("The request is too large."), code="request_too_large", status_code=413) from exc
     except SuspiciousOperation as exc:
         raise ApiError(f"The request could not be read: {exc}", code="bad_request", status_code=400) from exc
-
-
-def rejection(exc: UploadRejected) -> ApiError:
-    return ApiError(exc.message, code=exc.code, status_code=exc.status)
 
 
 def validation_error(exc: ValidationError) -> ApiError:
@@ -131,8 +127,6 @@ class ContributionListApi(APIView):
         try:
             c = contribution_create(owner=request.user, fileobj=upload, filename=upload.name or "",
                                     content_type=upload.content_type, categories=categories, free_text=free_text)
-        except UploadRejected as exc:
-            raise rejection(exc) from exc
         except ValidationError as exc:
             raise validation_error(exc) from exc
         except OSError as exc:  # storage full or unreachable: our fault, and worth a retry
@@ -165,8 +159,6 @@ class ContributionDetailApi(APIView):
         try:
             contribution_update_categories(contribution=c, categories={**c.categories, **categories},
                                            free_text=merged_text, actor=request.user)
-        except UploadRejected as exc:
-            raise rejection(exc) from exc
         except ValidationError as exc:
             raise validation_error(exc) from exc
         c = own_contribution(request, pk)
@@ -194,10 +186,7 @@ class ContributionReviewRequestApi(APIView):
         note = data.get("note", "") if hasattr(data, "get") else ""
         if not isinstance(note, str):
             raise ApiError("The note must be text.", code="invalid", fields={"note": ["Must be text."]})
-        try:
-            contribution_request_review(contribution_id=pk, owner=request.user, note=note)
-        except UploadRejected as exc:
-            raise rejection(exc) from exc
+        contribution_request_review(contribution_id=pk, owner=request.user, note=note)
         c = own_contribution(request, pk)
         return Response(ContributionSerializer(c, context={"request": request}).data)
 

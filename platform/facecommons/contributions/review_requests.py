@@ -36,20 +36,18 @@ def contribution_request_review(*, contribution_id: Any, owner: Any, note: str =
     that is not waiting for them 409, a note too long 400. Owns its transaction."""
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise ContributionRefused("invalid", _("The note must be at most %(n)d characters.") % {"n": NOTE_MAX}, 400)
+        raise ContributionRefused("invalid", _("The note must be at most %(n)d characters.") % {"n": NOTE_MAX}, status=400)
 
     def request() -> ReviewRequest:
         c = Contribution.objects.select_for_update().filter(pk=contribution_id, owner_id=owner.pk).first()
         if c is None:
-            raise ContributionRefused("not_found", _("No such photo."), 404)
+            raise ContributionRefused("not_found", _("No such photo."), status=404)
         if ReviewRequest.objects.filter(contribution=c).exists():
-            raise ContributionRefused("review_already_requested",
-                                      _("You have already asked for a person to check this photo. A moderator "
-                                        "will look at it; you will see the decision in My photos."), 409)
+            raise ContributionRefused("review_already_requested", _("You have already asked for a person to check this photo. A moderator "
+                                        "will look at it; you will see the decision in My photos."), status=409)
         if not review_request_allowed(c):
-            raise ContributionRefused("review_not_needed",
-                                      _("This photo is not waiting for you: it is %(status)s.")
-                                      % {"status": str(c.get_status_display()).lower()}, 409)
+            raise ContributionRefused("review_not_needed", _("This photo is not waiting for you: it is %(status)s.")
+                                      % {"status": str(c.get_status_display()).lower()}, status=409)
         analysis = getattr(c, "analysis", None)
         rr = ReviewRequest.objects.create(contribution=c, note=note,
                                           route=analysis.verdict_code if analysis is not None else "",

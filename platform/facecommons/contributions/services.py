@@ -211,7 +211,7 @@ def uploads_in_last_day(owner: Any) -> int:
 
 def _duplicate_refusal() -> ContributionRefused:
     return ContributionRefused("duplicate", gettext("This exact photo has already been uploaded to Face Commons, "
-                                                    "so it was not added again."), 409)
+                                                    "so it was not added again."), status=409)
 
 
 def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, content_type: str | None,
@@ -228,11 +228,11 @@ def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, conten
 
     if not user_has_current_consent(owner):
         raise ContributionRefused("consent_required", gettext("Please read and accept the current consent "
-                                                              "(and confirm you are 18 or older) before uploading."), 403)
+                                                              "(and confirm you are 18 or older) before uploading."), status=403)
     limit = int(setting("UPLOADS_PER_DAY", 200))
     if uploads_in_last_day(owner) >= limit:
         raise ContributionRefused("rate_limited", gettext("You have reached the limit of %(limit)s photos in 24 hours. "
-                                                          "Please try again tomorrow.") % {"limit": limit}, 429)
+                                                          "Please try again tomorrow.") % {"limit": limit}, status=429)
     taxonomy = taxonomy_current()
     clean, clean_text = categories_validate(categories=categories, free_text=free_text, taxonomy=taxonomy)
     img = normalise_upload(fileobj, filename=filename, content_type=content_type)
@@ -303,9 +303,8 @@ def contribution_update_categories(*, contribution: Contribution, categories: di
     def update() -> Contribution:
         c = Contribution.objects.select_for_update().get(pk=contribution.pk)
         if c.status not in EDITABLE_STATUSES:
-            raise ContributionRefused(
-                "not_editable", gettext("This photo has already been reviewed (%(status)s), so its categories can "
-                                        "no longer be changed.") % {"status": c.get_status_display()}, 409)
+            raise ContributionRefused("not_editable", gettext("This photo has already been reviewed (%(status)s), so its categories can "
+                                        "no longer be changed.") % {"status": c.get_status_display()}, status=409)
         before = {"categories": c.categories, "free_text": c.categories_free_text, "taxonomy": c.taxonomy.version}
         c.categories, c.categories_free_text, c.taxonomy = clean, clean_text, taxonomy
         c.save(update_fields=["categories", "categories_free_text", "taxonomy", "updated_at"])

@@ -36,6 +36,7 @@ from django.utils.translation import gettext, gettext_lazy
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
 from facecommons.common.conf import setting
+from facecommons.common.errors import ServiceError
 
 try:  # HEIC/HEIF from phones
     import pillow_heif
@@ -76,11 +77,9 @@ def max_metadata_bytes() -> int:
 
 
 def _metadata_too_large(size: int) -> UploadRejected:
-    return UploadRejected(
-        "metadata_too_large",
-        gettext("The photo carries %(kb)s KB of embedded metadata (colour profile, EXIF, XMP or text); at most "
+    return UploadRejected("metadata_too_large", gettext("The photo carries %(kb)s KB of embedded metadata (colour profile, EXIF, XMP or text); at most "
                 "%(limit)s KB is accepted. Please export or save the plain photo and try again.")
-        % {"kb": size // 1024, "limit": max_metadata_bytes() // 1024}, 400)
+        % {"kb": size // 1024, "limit": max_metadata_bytes() // 1024}, status=400)
 JPEG_QUALITY = 92
 # Optimised Huffman tables make the stored file ~5-10 % smaller for ~0.1 s more CPU per 12 MP
 # photo in the web process; see bench/upload_normalise.py and docs/benchmarks.md.
@@ -88,14 +87,8 @@ JPEG_OPTIMIZE = False
 ACCEPTED_LABEL = gettext_lazy("JPEG, PNG, WebP or HEIC")
 
 
-class UploadRejected(Exception):
-    """The upload is refused. ``status`` is the HTTP status an API should answer with."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
+class UploadRejected(ServiceError):
+    """The upload is refused."""
 
 
 @dataclass(frozen=True)
@@ -163,12 +156,11 @@ _ACTIVE_ANYWHERE = re.compile(rb"<\s*[sS][cC][rR][iI][pP][tT][\s>]|<\?php\s")
 
 def _refuse_format(name: str) -> UploadRejected:
     if name == "SVG":
-        return UploadRejected("unsupported_format", gettext("SVG drawings are not accepted: please upload a photo (%(formats)s).") % {"formats": ACCEPTED_LABEL}, 415)
+        return UploadRejected("unsupported_format", gettext("SVG drawings are not accepted: please upload a photo (%(formats)s).") % {"formats": ACCEPTED_LABEL}, status=415)
     if name == "text":
-        return UploadRejected("unsupported_format", gettext("This file is text, not a photo. Please upload a %(formats)s photo.") % {"formats": ACCEPTED_LABEL}, 415)
-    return UploadRejected("unsupported_format",
-                          gettext("%(name)s files are not accepted. Please upload a photo as %(formats)s.")
-                          % {"name": name, "formats": ACCEPTED_LABEL}, 415)
+        return UploadRejected("unsupported_format", gettext("This file is text, not a photo. Please upload a %(formats)s photo.") % {"formats": ACCEPTED_LABEL}, status=415)
+    return UploadRejected("unsupported_format", gettext("%(name)s files are not accepted. Please upload a photo as %(formats)s.")
+                          % {"name": name, "formats": ACCEPTED_LABEL}, status=415)
 
 
 def sniff_format(data: bytes) -> str:
@@ -201,9 +193,8 @@ def sniff_format(data: bytes) -> str:
         raise _refuse_format("text")
     except UnicodeDecodeError:
         pass
-    raise UploadRejected("unsupported_format",
-                         gettext("This file is not an image we recognise. Please upload a %(formats)s photo.")
-                         % {"formats": ACCEPTED_LABEL}, 415)
+    raise UploadRejected("unsupported_format", gettext("This file is not an image we recognise. Please upload a %(formats)s photo.")
+                         % {"formats": ACCEPTED_LABEL}, status=415)
 
 
 def sanitise_filename(filename: str | None) -> str:
@@ -230,31 +221,27 @@ def check_name_and_type(fmt: str, filename: str, content_type: str | None) -> No
         known = next((f for f, exts in EXTENSIONS.items() if ext in exts), None)
         what = (gettext("a %(format)s name") % {"format": known} if known
                 else gettext("the extension .%(ext)s") % {"ext": ext})
-        raise UploadRejected(
-            "content_mismatch",
-            gettext("The file name says .%(ext)s but the content is a %(format)s image (%(what)s does not match). "
-                    "Rename the file or export it again.") % {"ext": ext, "format": fmt, "what": what}, 400)
+        raise UploadRejected("content_mismatch", gettext("The file name says .%(ext)s but the content is a %(format)s image (%(what)s does not match). "
+                    "Rename the file or export it again.") % {"ext": ext, "format": fmt, "what": what}, status=400)
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype and ctype not in GENERIC_CONTENT_TYPES and ctype not in CONTENT_TYPES[fmt]:
         if not any(ctype in types for types in CONTENT_TYPES.values()):
-            raise UploadRejected("unsupported_format",
-                                 gettext("Files of type %(type)s are not accepted. Please upload a %(formats)s photo.")
-                                 % {"type": ctype, "formats": ACCEPTED_LABEL}, 415)
-        raise UploadRejected("content_mismatch",
-                             gettext("The file was sent as %(type)s but its content is a %(format)s image.")
-                             % {"type": ctype, "format": fmt}, 400)
+            raise UploadRejected("unsupported_format", gettext("Files of type %(type)s are not accepted. Please upload a %(formats)s photo.")
+                                 % {"type": ctype, "formats": ACCEPTED_LABEL}, status=415)
+        raise UploadRejected("content_mismatch", gettext("The file was sent as %(type)s but its content is a %(format)s image.")
+                             % {"type": ctype, "format": fmt}, status=400)
 
 
 # --- container structure ---------------------------------------------------------------
 
 def _truncated() -> UploadRejected:
     return UploadRejected("truncated", gettext("The image is incomplete (the file ends too early). "
-                                                  "Please upload it again."), 400)
+                                                  "Please upload it again."), status=400)
 
 
 def _corrupt(detail: str = "") -> UploadRejected:
     return UploadRejected("corrupt", gettext("The image data is damaged and cannot be read.")
-                          + (f" ({detail})" if detail else ""), 400)
+                          + (f" ({detail})" if detail else ""), status=400)
 
 
 _JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
@@ -332,7 +319,7 @@ def _png_end(data: bytes, metadata: list[int]) -> int:
         if zlib.crc32(data[i + 4:i + 8 + length]) & 0xFFFFFFFF != crc:
             raise _corrupt("PNG checksum mismatch")
         if ctype in (b"acTL", b"fcTL", b"fdAT"):
-            raise UploadRejected("animated", gettext("Animated images are not accepted; please upload a single still photo."), 400)
+            raise UploadRejected("animated", gettext("Animated images are not accepted; please upload a single still photo."), status=400)
         if ctype[0:1].islower():  # ancillary: never pixels
             metadata[0] += length
         i += 12 + length
@@ -353,7 +340,7 @@ def _webp_end(data: bytes, metadata: list[int]) -> int:
             metadata[0] += length
         i += 8 + length + (length & 1)
     if b"ANIM" in data[12:64] or (data[12:16] == b"VP8X" and len(data) > 20 and data[20] & 0x02):
-        raise UploadRejected("animated", gettext("Animated images are not accepted; please upload a single still photo."), 400)
+        raise UploadRejected("animated", gettext("Animated images are not accepted; please upload a single still photo."), status=400)
     return min(end, len(data))
 
 
@@ -402,14 +389,13 @@ def check_structure(fmt: str, data: bytes) -> None:
     trailer = data[end:].lstrip(b"\x00\xff \t\r\n")
     if trailer:
         if _TRAILER_START.match(trailer) or (len(trailer) <= SHORT_TRAILER and _ACTIVE_TRAILER.search(trailer)):
-            raise UploadRejected(
-                "polyglot", gettext("This file hides another file (an archive, a web page or a script) after the image. "
-                            "Please upload the plain photo."), 400)
+            raise UploadRejected("polyglot", gettext("This file hides another file (an archive, a web page or a script) after the image. "
+                            "Please upload the plain photo."), status=400)
     if _ACTIVE_ANYWHERE.search(data):
-        raise UploadRejected("polyglot", gettext("This file contains embedded script code and is not accepted."), 400)
+        raise UploadRejected("polyglot", gettext("This file contains embedded script code and is not accepted."), status=400)
     if _is_zip(data):
         raise UploadRejected("polyglot", gettext("This file is also a ZIP archive and is not accepted. "
-                                         "Please upload the plain photo."), 400)
+                                         "Please upload the plain photo."), status=400)
 
 
 def _is_zip(data: bytes) -> bool:
@@ -489,7 +475,7 @@ def _too_many_pixels(w: int = 0, h: int = 0) -> UploadRejected:
                           "are accepted. Please resize it.") % {"w": w, "h": h, "mp": f"{w * h / 1e6:.0f}", **limit}
     else:
         message = gettext("The image is too large: at most %(max)s megapixels are accepted. Please resize it.") % limit
-    return UploadRejected("too_many_pixels", message, 413)
+    return UploadRejected("too_many_pixels", message, status=413)
 
 
 def check_dimensions(w: int, h: int) -> None:
@@ -500,12 +486,11 @@ def check_dimensions(w: int, h: int) -> None:
     short, long = min(w, h), max(w, h)
     if short < min_short_side():
         raise UploadRejected("too_small", gettext("The image is too small (%(w)s×%(h)s px): the short side must be "
-                                                  "at least %(min)s px.") % {"w": w, "h": h, "min": min_short_side()},
-                             400)
+                                                  "at least %(min)s px.") % {"w": w, "h": h, "min": min_short_side()}, status=400)
     if long / short > max_aspect_ratio():
         raise UploadRejected("bad_aspect_ratio", gettext("The image is %(w)s×%(h)s px, which is too long and narrow "
                                                          "for a face photo (at most %(max)s:1).")
-                             % {"w": w, "h": h, "max": f"{max_aspect_ratio():g}"}, 400)
+                             % {"w": w, "h": h, "max": f"{max_aspect_ratio():g}"}, status=400)
 
 
 def perceptual_hash(img: Image.Image) -> str:
@@ -545,7 +530,7 @@ def _too_large(size: int | None) -> UploadRejected:
             "size": f"{size / MB:.1f}", **limit}
     else:
         message = gettext("The file is too large: at most %(max)s MB per photo.") % limit
-    return UploadRejected("file_too_large", message, 413)
+    return UploadRejected("file_too_large", message, status=413)
 
 
 def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | None) -> NormalisedImage:
@@ -555,7 +540,7 @@ def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | N
     """
     data = _read_all(fileobj)
     if not data:
-        raise UploadRejected("empty_file", gettext("The file is empty."), 400)
+        raise UploadRejected("empty_file", gettext("The file is empty."), status=400)
     fmt = sniff_format(data)
     if fmt == "HEIF" and not HEIF_AVAILABLE:  # pragma: no cover
         raise _refuse_format("HEIC")
@@ -571,7 +556,7 @@ def normalise_upload(fileobj: IO[bytes], *, filename: str, content_type: str | N
         # the first picture is the photo. Anything else with several frames is an animation.
         if im.format != "MPO" and (getattr(im, "n_frames", 1) > 1 or getattr(im, "is_animated", False)):
             raise UploadRejected("animated", gettext("Animated images and image sequences are not accepted; "
-                                             "please upload a single still photo."), 400)
+                                             "please upload a single still photo."), status=400)
         check_decoded_metadata(im.info)
         icc = im.info.get("icc_profile")
         try:

@@ -92,14 +92,9 @@ class EvaluationListApi(APIView):
         s = StartSerializer(data=request.data)
         s.is_valid(raise_exception=True)
         d = s.validated_data
-        try:
-            run = services.evaluation_run_start(scope=d["scope"], snapshot_version=d["snapshot"],
-                                                source_name=d["source"], models=d["models"] or None,
-                                                trigger="api", actor=request.user)
-        except services.RunAlreadyActive as exc:
-            raise ApiError(str(exc), code="already_running", status_code=409) from exc
-        except services.EvaluationError as exc:
-            raise ApiError(str(exc), code="invalid") from exc
+        run = services.evaluation_run_start(scope=d["scope"], snapshot_version=d["snapshot"],
+                                            source_name=d["source"], models=d["models"] or None,
+                                            trigger="api", actor=request.user)
         from facecommons.evaluation.tasks import enqueue_run
 
         enqueue_run(run.pk)

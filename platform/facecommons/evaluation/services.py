@@ -24,6 +24,7 @@ from PIL import Image, ImageOps
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
+from facecommons.common.errors import ServiceError
 from facecommons.common.storage import storage_save_bytes
 from facecommons.contributions.services import atomic_write
 from facecommons.evaluation import engine, importers, stress
@@ -72,14 +73,14 @@ def gap_limits() -> dict[str, float]:
     return {"fmr_ratio": float(raw.get("fmr_ratio", 10.0)), "detection_gap": float(raw.get("detection_gap", 0.1))}
 
 
-class EvaluationError(Exception):
+class EvaluationError(ServiceError):
     """A run cannot start (unknown model, snapshot or source, nothing to evaluate)."""
 
 
 class RunAlreadyActive(EvaluationError):
     def __init__(self, run: EvaluationRun) -> None:
-        super().__init__(f"Evaluation {run.pk} of {run.scope_key} is still {run.status}; only one run per scope "
-                         "at a time.")
+        super().__init__("already_running", f"Evaluation {run.pk} of {run.scope_key} is still {run.status}; "
+                         "only one run per scope at a time.", status=409)
         self.run = run
 
 
@@ -138,16 +139,16 @@ def external_source_import(*, fmt: str, path: Path, name: str, licence: str, pro
     ``external/<name>/``; bad files and unusable labels are skipped and reported, never fatal.
     Raises ``EvaluationError`` when the path or format is wrong."""
     if fmt not in ExternalFormat.values:
-        raise EvaluationError(f"Unknown format {fmt!r}; use one of {', '.join(ExternalFormat.values)}.")
+        raise EvaluationError("invalid", f"Unknown format {fmt!r}; use one of {', '.join(ExternalFormat.values)}.")
     path = Path(path)
     if fmt == ExternalFormat.UTKFACE and not path.is_dir():
-        raise EvaluationError(f"{path} is not a folder (UTKFace: a folder of age_gender_race_date.jpg files).")
+        raise EvaluationError("invalid", f"{path} is not a folder (UTKFace: a folder of age_gender_race_date.jpg files).")
     if fmt != ExternalFormat.UTKFACE and not path.is_file():
-        raise EvaluationError(f"{path} is not a file ({fmt}: the CSV file; image paths are relative to its folder).")
+        raise EvaluationError("invalid", f"{path} is not a file ({fmt}: the CSV file; image paths are relative to its folder).")
     source, created = ExternalSource.objects.get_or_create(
         name=name, defaults={"format": fmt, "licence": licence, "provenance": provenance})
     if not created and source.format != fmt:
-        raise EvaluationError(f"Source {name!r} exists with format {source.format}, not {fmt}.")
+        raise EvaluationError("invalid", f"Source {name!r} exists with format {source.format}, not {fmt}.")
     if not created and (licence or provenance):
         source.licence, source.provenance = licence or source.licence, provenance or source.provenance
         source.save(update_fields=["licence", "provenance", "updated_at"])
@@ -234,7 +235,7 @@ def scope_items(*, scope: str, snapshot_version: str = "", source: ExternalSourc
 
         snap = Snapshot.objects.filter(version=snapshot_version, status="published").first()
         if snap is None:
-            raise EvaluationError(f"No published snapshot {snapshot_version!r}.")
+            raise EvaluationError("invalid", f"No published snapshot {snapshot_version!r}.")
         subjects = dict(SnapshotEntry.objects.filter(snapshot=snap).values_list("contribution_id", "subject_id"))
         # Photos withdrawn since publication are gone (their files deleted): they drop out.
         qs = _contributions(Contribution.objects.filter(pk__in=list(subjects)))
@@ -245,7 +246,7 @@ def scope_items(*, scope: str, snapshot_version: str = "", source: ExternalSourc
                  "enhanced_sha256": "", "enhanced_key": "", "subject": img.subject or f"img:{img.pk}",
                  "categories": img.categories, "face": None}
                 for img in source.images.order_by("pk")]
-    raise EvaluationError(f"Unknown scope {scope!r}.")
+    raise EvaluationError("invalid", f"Unknown scope {scope!r}.")
 
 
 def latest_published_snapshot_version() -> str | None:
@@ -267,30 +268,30 @@ def evaluation_run_start(*, scope: str = RunScope.CURRENT, snapshot_version: str
     source = None
     if scope == RunScope.SNAPSHOT:
         if not snapshot_version:
-            raise EvaluationError("A snapshot run needs a snapshot version.")
+            raise EvaluationError("invalid", "A snapshot run needs a snapshot version.")
         scope_key = f"snapshot:{snapshot_version}"
     elif scope == RunScope.SOURCE:
         source = ExternalSource.objects.filter(name=source_name).first()
         if source is None:
-            raise EvaluationError(f"No external source {source_name!r}. Import one with manage.py import_dataset.")
+            raise EvaluationError("invalid", f"No external source {source_name!r}. Import one with manage.py import_dataset.")
         scope_key = f"source:{source.name}"
     elif scope == RunScope.CURRENT:
         scope_key = "current"
     else:
-        raise EvaluationError(f"Unknown scope {scope!r}; use current, snapshot or source.")
+        raise EvaluationError("invalid", f"Unknown scope {scope!r}; use current, snapshot or source.")
     active = EvaluationRun.objects.filter(scope_key=scope_key, status__in=[RunStatus.RUNNING, RunStatus.FINALISING]).first()
     if active is not None:
         raise RunAlreadyActive(active)
     try:
         specs, unavailable = engine.resolve_models(models)
     except KeyError as exc:
-        raise EvaluationError(str(exc.args[0])) from exc
+        raise EvaluationError("invalid", str(exc.args[0])) from exc
     if not specs:
-        raise EvaluationError("None of the requested models can load here: "
+        raise EvaluationError("invalid", "None of the requested models can load here: "
                               + "; ".join(f"{u['id']}: {u['message']}" for u in unavailable))
     items = scope_items(scope=scope, snapshot_version=snapshot_version, source=source)
     if not items:
-        raise EvaluationError(f"Nothing to evaluate in {scope_key}: it holds no photos.")
+        raise EvaluationError("invalid", f"Nothing to evaluate in {scope_key}: it holds no photos.")
     per_chunk = size or chunk_size()
 
     def create() -> EvaluationRun:

@@ -19,7 +19,7 @@ from facecommons.common.api import ApiError
 from facecommons.contributions.models import Contribution
 from facecommons.moderation.models import Decision, RejectReason, ReviewLease
 from facecommons.moderation.selectors import contribution_evidence
-from facecommons.moderation.services import ModerationError, queue_lease_next, review_decide
+from facecommons.moderation.services import queue_lease_next, review_decide
 
 ERROR = OpenApiResponse(description='{"error": {"code", "message", "fields"?}}')
 MAX_HELD = 10
@@ -30,10 +30,6 @@ class IsModerator(BasePermission):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_moderator(request.user)
-
-
-def _error(exc: ModerationError) -> ApiError:
-    return ApiError(exc.message, code=exc.code, status_code=exc.status)
 
 
 class NextSerializer(serializers.Serializer):
@@ -69,10 +65,7 @@ class NextApi(APIView):
     def post(self, request: Request) -> Response:
         s = NextSerializer(data=request.data if isinstance(request.data, dict) else {})
         s.is_valid(raise_exception=True)
-        try:
-            c = queue_lease_next(moderator=request.user, exclude_ids=s.validated_data.get("held") or None)
-        except ModerationError as exc:
-            raise _error(exc) from exc
+        c = queue_lease_next(moderator=request.user, exclude_ids=s.validated_data.get("held") or None)
         if c is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(lease_payload(c, request.user))
@@ -95,11 +88,8 @@ class DecisionApi(APIView):
         except (Contribution.DoesNotExist, ValidationError, ValueError) as exc:
             raise Http404 from exc
         d = s.validated_data
-        try:
-            result = review_decide(moderator=request.user, contribution=c, decision=d["decision"],
-                                   reason_code=d.get("reason_code") or None, note=d.get("note", ""),
-                                   categories=d.get("categories") or None, face_box=d.get("face_box") or None)
-        except ModerationError as exc:
-            raise _error(exc) from exc
+        result = review_decide(moderator=request.user, contribution=c, decision=d["decision"],
+                               reason_code=d.get("reason_code") or None, note=d.get("note", ""),
+                               categories=d.get("categories") or None, face_box=d.get("face_box") or None)
         return Response({"outcome": result.outcome, "status": result.contribution.status,
                          "corrected_categories": result.contribution.corrected_categories})

@@ -27,13 +27,12 @@ def face_box_for_decision(c: Contribution, decision: str, face_box: list[float] 
         return []
     if not face_box:
         raise ModerationError("face_box_required", _("The detector found no face in this photo: mark the face with "
-                                                     "a box before approving it."), 400)
+                                                     "a box before approving it."), status=400)
     try:
         return [round(v, 2) for v in box_validate(face_box, c.width, c.height)]
     except ValueError as exc:
         raise ModerationError("invalid_face_box", _("The face box must be four numbers (x1, y1, x2, y2) on the "
-                                                    "photo, at least %(n)d px on each side.") % {"n": MIN_BOX_PX},
-                              400) from exc
+                                                    "photo, at least %(n)d px on each side.") % {"n": MIN_BOX_PX}, status=400) from exc
 
 
 def face_mark_on_approval(c: Contribution, actor: Any | None = None) -> None:

@@ -27,6 +27,7 @@ from facecommons.accounts.roles import is_admin, is_moderator
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
 from facecommons.common.db import run_in_transaction
+from facecommons.common.errors import ServiceError
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.services import categories_validate, contribution_transition
 from facecommons.moderation.facebox import face_box_for_decision, face_mark_on_approval
@@ -47,12 +48,8 @@ SCARCEST_WINDOW = 50
 NOTE_MAX = 2000
 
 
-class ModerationError(Exception):
-    """A refused moderation action; ``status`` is the HTTP status the API answers."""
-
-    def __init__(self, code: str, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+class ModerationError(ServiceError):
+    """A refused moderation action."""
 
 
 def lease_seconds() -> int:
@@ -154,7 +151,7 @@ def queue_lease_next(*, moderator: Any, exclude_ids: list[Any] | None = None) ->
     category value first, among the oldest ``SCARCEST_WINDOW`` candidates, so it stays fast).
     """
     if not is_moderator(moderator):
-        raise ModerationError("forbidden", gettext("Only moderators and admins can review photos."), 403)
+        raise ModerationError("forbidden", gettext("Only moderators and admins can review photos."), status=403)
     order = str(setting("MODERATION_QUEUE_ORDER", "oldest"))
     skip_locked = connection.features.has_select_for_update_skip_locked
 
@@ -223,10 +220,10 @@ def _clean_note(note: Any) -> str:
     if note is None:
         return ""
     if not isinstance(note, str):
-        raise ModerationError("invalid", gettext("The note must be text."), 400)
+        raise ModerationError("invalid", gettext("The note must be text."), status=400)
     note = note.strip()
     if len(note) > NOTE_MAX:
-        raise ModerationError("invalid", gettext("The note must be at most %(max)s characters.") % {"max": NOTE_MAX}, 400)
+        raise ModerationError("invalid", gettext("The note must be at most %(max)s characters.") % {"max": NOTE_MAX}, status=400)
     return note
 
 
@@ -235,14 +232,14 @@ def corrections_validate(*, contribution: Contribution, categories: Any) -> dict
     whose value differs from the declared one."""
     if not isinstance(categories, dict) or not categories:
         raise ModerationError("invalid_categories", gettext("Give the corrected categories as an object of "
-                                                    "category → value(s)."), 400)
+                                                    "category → value(s)."), status=400)
     merged = {**contribution.categories, **contribution.corrected_categories, **categories}
     try:
         clean, _ = categories_validate(categories=merged, free_text=contribution.categories_free_text,
                                        taxonomy=contribution.taxonomy)
     except ValidationError as exc:
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"categories": exc.messages}
-        raise ModerationError("invalid_categories", "; ".join(" ".join(v) for v in fields.values()), 400) from exc
+        raise ModerationError("invalid_categories", "; ".join(" ".join(v) for v in fields.values()), status=400) from exc
     return {k: v for k, v in clean.items() if k in categories and v != contribution.categories.get(k)}
 
 
@@ -259,26 +256,26 @@ def review_decide(*, moderator: Any, contribution: Contribution, decision: str, 
     bad reason/categories/note/face box 400, an approval without the face box it needs 400.
     """
     if not is_moderator(moderator):
-        raise ModerationError("forbidden", gettext("Only moderators and admins can review photos."), 403)
+        raise ModerationError("forbidden", gettext("Only moderators and admins can review photos."), status=403)
     if decision not in Decision.values:
         raise ModerationError("invalid_decision", gettext("Unknown decision “%(decision)s”; use one of %(choices)s.")
-                               % {"decision": str(decision)[:20], "choices": ", ".join(Decision.values)}, 400)
+                               % {"decision": str(decision)[:20], "choices": ", ".join(Decision.values)}, status=400)
     note = _clean_note(note)
     reason = reason_code or ""
     if decision == Decision.REJECT:
         if reason not in RejectReason.values:
             raise ModerationError("invalid_reason", gettext("Choose a rejection reason: %(choices)s.")
-                                  % {"choices": ", ".join(RejectReason.values)}, 400)
+                                  % {"choices": ", ".join(RejectReason.values)}, status=400)
         if reason == RejectReason.OTHER and not note:
-            raise ModerationError("note_required", gettext("Rejecting for 'other' needs a note saying why."), 400)
+            raise ModerationError("note_required", gettext("Rejecting for 'other' needs a note saying why."), status=400)
     elif reason:
-        raise ModerationError("invalid_reason", gettext("A reason is only given with a rejection."), 400)
+        raise ModerationError("invalid_reason", gettext("A reason is only given with a rejection."), status=400)
     if decision == Decision.CORRECT and not categories:
-        raise ModerationError("invalid_categories", gettext("A correction needs the corrected categories."), 400)
+        raise ModerationError("invalid_categories", gettext("A correction needs the corrected categories."), status=400)
     if categories and decision not in (Decision.APPROVE, Decision.CORRECT):
-        raise ModerationError("invalid_categories", gettext("Categories can only be corrected with an approval."), 400)
+        raise ModerationError("invalid_categories", gettext("Categories can only be corrected with an approval."), status=400)
     if face_box and decision not in (Decision.APPROVE, Decision.CORRECT):
-        raise ModerationError("invalid_face_box", gettext("A face box is only marked with an approval."), 400)
+        raise ModerationError("invalid_face_box", gettext("A face box is only marked with an approval."), status=400)
 
     def decide() -> DecisionResult:
         # One read for the locked row and its lease, one for the votes so far.
@@ -286,19 +283,19 @@ def review_decide(*, moderator: Any, contribution: Contribution, decision: str, 
         c = (Contribution.objects.select_for_update(of=of).select_related("taxonomy", "review_lease")
              .get(pk=contribution.pk))
         if c.owner_id == moderator.pk:
-            raise ModerationError("own_photo", gettext("You cannot review your own photo."), 403)
+            raise ModerationError("own_photo", gettext("You cannot review your own photo."), status=403)
         votes = list(Review.objects.filter(contribution=c).order_by("created_at", "pk")
                      .values_list("moderator_id", "decision", "reason_code", "note"))
         if any(v[0] == moderator.pk for v in votes):
-            raise ModerationError("already_reviewed", gettext("You have already reviewed this photo."), 409)
+            raise ModerationError("already_reviewed", gettext("You have already reviewed this photo."), status=409)
         if c.status != S.AWAITING_REVIEW:
             raise ModerationError("not_awaiting_review", gettext("This photo is no longer awaiting review (%(status)s).")
-                                  % {"status": c.get_status_display()}, 409)
+                                  % {"status": c.get_status_display()}, status=409)
         lease = getattr(c, "review_lease", None)
         if lease is None or lease.moderator_id != moderator.pk:
             raise ModerationError("not_leased", gettext("You do not hold this photo in your queue (its lease expired "
                                                 "and another moderator took it, or you never leased it). "
-                                                "Take the next photo."), 409)
+                                                "Take the next photo."), status=409)
         corrected: dict[str, Any] = {}
         if categories:
             corrected = corrections_validate(contribution=c, categories=categories)
@@ -377,25 +374,25 @@ def escalation_resolve(*, admin: Any, contribution: Contribution, decision: str,
                        note: str = "") -> Escalation:
     """An admin decides an escalated contribution: ``approve`` or ``reject`` (with a reason)."""
     if not is_admin(admin):
-        raise ModerationError("forbidden", gettext("Only admins decide escalations."), 403)
+        raise ModerationError("forbidden", gettext("Only admins decide escalations."), status=403)
     if decision not in (Decision.APPROVE, Decision.REJECT):
-        raise ModerationError("invalid_decision", gettext("An escalation is decided by approve or reject."), 400)
+        raise ModerationError("invalid_decision", gettext("An escalation is decided by approve or reject."), status=400)
     note = _clean_note(note)
     reason = reason_code or ""
     if decision == Decision.REJECT and reason not in RejectReason.values:
-        raise ModerationError("invalid_reason", gettext("Choose a rejection reason."), 400)
+        raise ModerationError("invalid_reason", gettext("Choose a rejection reason."), status=400)
     if decision == Decision.REJECT and reason == RejectReason.OTHER and not note:
-        raise ModerationError("note_required", gettext("Rejecting for 'other' needs a note saying why."), 400)
+        raise ModerationError("note_required", gettext("Rejecting for 'other' needs a note saying why."), status=400)
 
     def resolve() -> Escalation:
         c = Contribution.objects.select_for_update().get(pk=contribution.pk)
         esc = Escalation.objects.filter(contribution=c, status=EscalationStatus.OPEN).first()
         if esc is None:
-            raise ModerationError("no_open_escalation", gettext("This photo has no open escalation."), 409)
+            raise ModerationError("no_open_escalation", gettext("This photo has no open escalation."), status=409)
         if c.owner_id == admin.pk:
-            raise ModerationError("own_photo", gettext("You cannot decide on your own photo; ask another admin."), 403)
+            raise ModerationError("own_photo", gettext("You cannot decide on your own photo; ask another admin."), status=403)
         if c.status != S.AWAITING_REVIEW:
-            raise ModerationError("not_awaiting_review", gettext("This photo is no longer awaiting review."), 409)
+            raise ModerationError("not_awaiting_review", gettext("This photo is no longer awaiting review."), status=409)
         if decision == Decision.APPROVE:
             face_mark_on_approval(c, actor=admin)
             contribution_transition(contribution=c, to=S.APPROVED, actor=admin, action="escalation_approved",
@@ -421,7 +418,7 @@ def escalation_resolve(*, admin: Any, contribution: Contribution, decision: str,
 def flag_resolve(*, admin: Any, flag: Any, note: str = "") -> Any:
     """Mark a flag resolved (a false positive), audit-logged."""
     if not is_moderator(admin):
-        raise ModerationError("forbidden", gettext("Only moderators and admins resolve flags."), 403)
+        raise ModerationError("forbidden", gettext("Only moderators and admins resolve flags."), status=403)
     flag.resolved = True
     flag.save(update_fields=["resolved"])
     audit_record(actor=admin, action="flag_resolved", obj=flag.contribution, after={"flag": flag.pk,

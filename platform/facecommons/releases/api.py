@@ -35,10 +35,6 @@ from facecommons.releases.withdrawals import withdrawn_csv
 AUTH = [PersonalTokenAuthentication, ApiTokenAuthentication, SessionAuthentication]
 
 
-def _raise(exc: services.ReleaseError) -> None:
-    raise ApiError(str(exc), code=exc.code, status_code=exc.status, fields=getattr(exc, "fields", None)) from exc
-
-
 class IsAdminRole(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_admin(request.user)
@@ -72,10 +68,7 @@ class SnapshotListView(ReleasesView):
             if purge_of is None:
                 raise ApiError(gettext("purge_of must be the version of a published snapshot."), code="invalid",
                                fields={"purge_of": ["No such published snapshot."]})
-        try:
-            snap = services.snapshot_request(actor=request.user, note=ser.validated_data["note"], purge_of=purge_of)
-        except services.ReleaseError as exc:
-            _raise(exc)
+        snap = services.snapshot_request(actor=request.user, note=ser.validated_data["note"], purge_of=purge_of)
         return Response(SnapshotSerializer(snap).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -122,11 +115,8 @@ class ApplicationCreateView(ReleasesView):
         ser = ApplicationCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
-        try:
-            app = services.application_submit(user=request.user, name=d["name"], institution=d["institution"],
-                                              purpose=d["purpose"], agreement_version=d["agreement_version"])
-        except services.ReleaseError as exc:
-            _raise(exc)
+        app = services.application_submit(user=request.user, name=d["name"], institution=d["institution"],
+                                          purpose=d["purpose"], agreement_version=d["agreement_version"])
         return Response(ApplicationSerializer(app).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ApplicationSerializer(many=True), summary="Your applications (admins: all)")
@@ -146,12 +136,9 @@ class ApplicationDecisionView(ReleasesView):
         app = get_object_or_404(ResearcherApplication, pk=pk)
         ser = ApplicationDecisionSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        try:
-            services.application_decide(application=app, actor=request.user,
-                                        approve=ser.validated_data["decision"] == "approve",
-                                        reason=ser.validated_data["reason"])
-        except services.ReleaseError as exc:
-            _raise(exc)
+        services.application_decide(application=app, actor=request.user,
+                                    approve=ser.validated_data["decision"] == "approve",
+                                    reason=ser.validated_data["reason"])
         return Response(ApplicationSerializer(app).data)
 
 

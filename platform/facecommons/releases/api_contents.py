@@ -57,10 +57,6 @@ def published_for_download(request: Request, version: str) -> Snapshot:
     return snap
 
 
-def _contents_error(exc: contents.ContentsError) -> ApiError:
-    return ApiError(str(exc), code=exc.code, status_code=exc.status)
-
-
 def _json_stream(head: dict[str, Any], key: str, items: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     """``head`` with ``key`` a list streamed item by item (a manifest can hold millions of files)."""
     opening = json.dumps(head)[:-1] + (", " if head else "") + json.dumps(key) + ": ["
@@ -165,10 +161,7 @@ class FileView(ContentsView):
                               410: OpenApiResponse(description="withdrawn: delete it")})
     def get(self, request: Request, version: str, path: str) -> HttpResponseBase:
         snap = published_for_download(request, version)
-        try:
-            entry = contents.snapshot_file(snap, path)
-        except contents.ContentsError as exc:
-            raise _contents_error(exc) from exc
+        entry = contents.snapshot_file(snap, path)
         return serve_blob(request._request, snap, user=request.user, token=request.auth, entry=entry)
 
 
@@ -185,10 +178,7 @@ class MetadataView(ContentsView):
 
 def serve_subset(request: Request, snap: Snapshot) -> HttpResponseBase:
     """The photos matching the query's filters, with their crops and metadata rows (tar)."""
-    try:
-        filters = contents.subset_filters({k: str(v) for k, v in request.query_params.items()})
-    except contents.ContentsError as exc:
-        raise _contents_error(exc) from exc
+    filters = contents.subset_filters({k: str(v) for k, v in request.query_params.items()})
     subset = contents.subset(snap, filters)
     detail = "&".join(f"{k}={','.join(sorted(v))}" for k, v in sorted(filters.items()))
     resp = serve_tar(request._request, snap, user=request.user, token=request.auth, kind=DownloadKind.SUBSET,

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from facecommons.common.errors import ServiceError
 from facecommons.releases.archive import manifest as mf
 from facecommons.releases.archive.rows import FLAGS
 from facecommons.releases.archive.selection import category_schema
@@ -26,18 +27,14 @@ _PHOTO_PATH = re.compile(r"^(?:train|validation|test|crops/112|crops/224)/([0-9a
 SUBSET_FLAGS = (*FLAGS, "detector_missed")
 
 
-class ContentsError(ValueError):
-    """A request for contents that cannot be answered; ``status`` is the HTTP status."""
-
-    def __init__(self, message: str, *, code: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.code, self.status = code, status
+class ContentsError(ServiceError):
+    """A request for a snapshot's contents that cannot be answered."""
 
 
 def manifest_entries(snap: Snapshot) -> Iterator[mf.Entry]:
     """The version's immutable manifest, sorted by path."""
     if not snap.manifest_sha256:
-        raise ContentsError("This snapshot predates manifests: download its archive.", code="no_manifest", status=404)
+        raise ContentsError("no_manifest", "This snapshot predates manifests: download its archive.", status=404)
     with BlobStore().open(snap.manifest_sha256) as fh:
         yield from mf.read(fh)
 
@@ -67,9 +64,9 @@ def snapshot_file(snap: Snapshot, path: str) -> mf.Entry:
     entry = (SnapshotEntry.objects.filter(snapshot=snap, contribution_id=blob.contribution_id).first()
              if blob is not None and blob.contribution_id else None)
     if entry is None or blob is None or (path != entry.file_name and path not in entry.extra_files):
-        raise ContentsError(f"Snapshot {snap.version} has no file {path}.", code="not_found", status=404)
+        raise ContentsError("not_found", f"Snapshot {snap.version} has no file {path}.", status=404)
     if blob.withdrawn_at is not None or path in withdrawn_paths(snap):
-        raise ContentsError(f"{path} was withdrawn: delete it wherever you hold it.", code="withdrawn", status=410)
+        raise ContentsError("withdrawn", f"{path} was withdrawn: delete it wherever you hold it.", status=410)
     return mf.Entry(path=path, sha256=blob.sha256, size=blob.size)
 
 
@@ -106,11 +103,11 @@ def subset_filters(params: dict[str, str]) -> dict[str, set[str]]:
         values = {v.strip() for v in str(raw).split(",") if v.strip()}
         if key not in categories and key not in SUBSET_FLAGS and key != "split":
             allowed = ", ".join(["split", *sorted(categories), *SUBSET_FLAGS])
-            raise ContentsError(f"Unknown filter {key!r}; filter on one of: {allowed}.", code="invalid_filter")
+            raise ContentsError("invalid_filter", f"Unknown filter {key!r}; filter on one of: {allowed}.")
         if key == "split" and not values <= set(SPLITS):
-            raise ContentsError(f"split must be one of {', '.join(SPLITS)}.", code="invalid_filter")
+            raise ContentsError("invalid_filter", f"split must be one of {', '.join(SPLITS)}.")
         if key in SUBSET_FLAGS and not values <= {"true", "false"}:
-            raise ContentsError(f"{key} is true or false.", code="invalid_filter")
+            raise ContentsError("invalid_filter", f"{key} is true or false.")
         if values:
             out[key] = values
     return out

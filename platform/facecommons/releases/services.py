@@ -21,6 +21,7 @@ from facecommons.accounts.models import Role
 from facecommons.accounts.roles import grant_role, is_admin
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
+from facecommons.common.errors import ServiceError
 from facecommons.releases.models import (
     TOKEN_PREFIX,
     AgreementAcceptance,
@@ -35,13 +36,8 @@ from facecommons.releases.models import (
 logger = logging.getLogger(__name__)
 
 
-class ReleaseError(ValueError):
-    """A request that cannot be honoured; the message is shown to the user."""
-
-    def __init__(self, message: str, *, code: str = "invalid", status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status = status
+class ReleaseError(ServiceError):
+    """A research-access or snapshot request that cannot be honoured."""
 
 
 # --- data-use agreements ----------------------------------------------------------------
@@ -61,10 +57,9 @@ def user_has_current_agreement(user: Any) -> bool:
 def agreement_accept(*, user: Any, version: int) -> AgreementAcceptance:
     current = agreement_current()
     if current is None:
-        raise ReleaseError("No data-use agreement has been published yet.", code="no_agreement", status=409)
+        raise ReleaseError("no_agreement", "No data-use agreement has been published yet.", status=409)
     if version != current.version:
-        raise ReleaseError(f"Version {version} is not the current data-use agreement (v{current.version}).",
-                           code="agreement_outdated")
+        raise ReleaseError("agreement_outdated", f"Version {version} is not the current data-use agreement (v{current.version}).")
     acceptance, _ = AgreementAcceptance.objects.get_or_create(user=user, agreement=current)
     audit_record(actor=user, action="agreement_accepted", obj=acceptance, after={"version": current.version})
     return acceptance
@@ -104,13 +99,10 @@ def application_submit(*, user: Any, name: str, institution: str, purpose: str,
     if len(purpose) < 20:
         errors["purpose"] = ["Please describe the purpose of your research (at least 20 characters)."]
     if errors:
-        err = ReleaseError("; ".join(f"{k}: {v[0]}" for k, v in errors.items()))
-        err.fields = errors  # type: ignore[attr-defined]
-        raise err
+        raise ReleaseError("invalid", "; ".join(f"{k}: {v[0]}" for k, v in errors.items()), fields=errors)
     latest = application_latest(user)
     if latest is not None and latest.status in (ApplicationStatus.PENDING, ApplicationStatus.APPROVED):
-        raise ReleaseError(f"You already have an application ({latest.get_status_display().lower()}).",
-                           code="already_applied", status=409)
+        raise ReleaseError("already_applied", f"You already have an application ({latest.get_status_display().lower()}).", status=409)
     with transaction.atomic():
         acceptance = agreement_accept(user=user, version=agreement_version)
         app = ResearcherApplication.objects.create(user=user, name=name[:200], institution=institution[:300],
@@ -124,15 +116,14 @@ def application_decide(*, application: ResearcherApplication, actor: Any, approv
     """Approve or refuse (a refusal needs a reason); the applicant is e-mailed after commit."""
     reason = (reason or "").strip()
     if not is_admin(actor):
-        raise ReleaseError("Only admins decide on applications.", code="forbidden", status=403)
+        raise ReleaseError("forbidden", "Only admins decide on applications.", status=403)
     if not approve and not reason:
-        raise ReleaseError("Please give the reason for the refusal; it is sent to the applicant.",
-                           code="reason_required")
+        raise ReleaseError("reason_required", "Please give the reason for the refusal; it is sent to the applicant.")
 
     def decide() -> ResearcherApplication:
         app = ResearcherApplication.objects.select_for_update().get(pk=application.pk)
         if app.status != ApplicationStatus.PENDING:
-            raise ReleaseError(f"This application was already {app.status}.", code="already_decided", status=409)
+            raise ReleaseError("already_decided", f"This application was already {app.status}.", status=409)
         app.status = ApplicationStatus.APPROVED if approve else ApplicationStatus.REFUSED
         app.reason, app.decided_by, app.decided_at = reason, actor, timezone.now()
         app.save(update_fields=["status", "reason", "decided_by", "decided_at"])
@@ -173,11 +164,11 @@ def token_create(*, user: Any, name: str) -> tuple[ResearcherToken, str]:
     """Create a token; returns (row, key). The key is never stored, only its hash."""
     name = (name or "").strip()
     if not name:
-        raise ReleaseError("Please name the token (for example the machine it is for).", code="invalid")
+        raise ReleaseError("invalid", "Please name the token (for example the machine it is for).")
     if len(name) > 100:
-        raise ReleaseError("Token names are at most 100 characters.", code="invalid")
+        raise ReleaseError("invalid", "Token names are at most 100 characters.")
     if ResearcherToken.objects.filter(user=user, revoked_at__isnull=True).count() >= setting("RELEASES_MAX_TOKENS", 20):
-        raise ReleaseError("You have too many active tokens; revoke one first.", code="too_many_tokens", status=409)
+        raise ReleaseError("too_many_tokens", "You have too many active tokens; revoke one first.", status=409)
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ResearcherToken.objects.create(user=user, name=name, key_hash=token_hash(key), prefix=key[:10])
     audit_record(actor=user, action="research_token_created", obj=token, after={"name": name, "prefix": token.prefix})
@@ -211,10 +202,10 @@ def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | 
     from facecommons.releases.tasks import snapshot_build_task
 
     if actor is not None and not is_admin(actor):
-        raise ReleaseError("Only admins start snapshot builds.", code="forbidden", status=403)
+        raise ReleaseError("forbidden", "Only admins start snapshot builds.", status=403)
     busy = Snapshot.objects.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.BUILDING]).first()
     if busy is not None:
-        raise ReleaseError(f"Snapshot {busy.version} is already being built.", code="build_in_progress", status=409)
+        raise ReleaseError("build_in_progress", f"Snapshot {busy.version} is already being built.", status=409)
     previous = Snapshot.objects.filter(status=SnapshotStatus.PUBLISHED).order_by("-published_at", "-id").first()
     for _ in range(5):
         try:
@@ -232,7 +223,6 @@ def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | 
         except IntegrityError:
             busy = Snapshot.objects.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.BUILDING]).first()
             if busy is not None:  # the one-active-build constraint: another request won the race
-                raise ReleaseError(f"Snapshot {busy.version} is already being built.", code="build_in_progress",
-                                   status=409) from None
+                raise ReleaseError("build_in_progress", f"Snapshot {busy.version} is already being built.", status=409) from None
             continue  # two requests picked the same version number: take the next one
-    raise ReleaseError("Could not allocate a snapshot version; please retry.", code="conflict", status=409)
+    raise ReleaseError("conflict", "Could not allocate a snapshot version; please retry.", status=409)

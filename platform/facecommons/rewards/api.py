@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 
 from facecommons.accounts.roles import is_admin
 from facecommons.common.api import ApiError
-from facecommons.rewards.ledger import LedgerError
 from facecommons.rewards.models import Donation, PayoutRound, format_minor
 from facecommons.rewards.multipliers import multipliers_current, multipliers_table
 from facecommons.rewards.payouts import payout_round_run
@@ -213,8 +212,6 @@ class DonationsView(RefuseNonJsonMixin, APIView):
                 recorded_by=request.user)
         except UnknownProvider as exc:
             raise ApiError(f"Unknown source {exc}.", code="invalid", fields={"source": ["Unknown source."]}) from exc
-        except LedgerError as exc:
-            raise ApiError(str(exc), code="invalid") from exc
         return Response(DonationOutSerializer(donation).data, status=201)
 
 

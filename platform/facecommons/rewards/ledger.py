@@ -9,14 +9,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from facecommons.common.conf import setting
+from facecommons.common.errors import ServiceError
 from facecommons.contributions.services import atomic_write as in_transaction  # noqa: F401  (re-exported: the one helper)
 from facecommons.rewards.models import Account, AccountKind, Entry, Transaction
 
 MAX_AMOUNT_MINOR = 10**13  # 100 billion units: far above any real donation, far below BIGINT
 
 
-class LedgerError(ValueError):
-    pass
+class LedgerError(ServiceError):
+    """A refused money movement (bad amount, unbalanced or duplicate transaction)."""
 
 
 def currency_default() -> str:
@@ -26,18 +27,18 @@ def currency_default() -> str:
 def check_amount(value: Any, *, name: str = "amount_minor", allow_zero: bool = False) -> int:
     """An integer number of minor units; floats, strings and booleans are refused."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise LedgerError(f"{name} must be an integer number of minor units (cents), not {type(value).__name__}.")
+        raise LedgerError("invalid", f"{name} must be an integer number of minor units (cents), not {type(value).__name__}.")
     if value < 0 or (value == 0 and not allow_zero):
-        raise LedgerError(f"{name} must be positive.")
+        raise LedgerError("invalid", f"{name} must be positive.")
     if value > MAX_AMOUNT_MINOR:
-        raise LedgerError(f"{name} is too large.")
+        raise LedgerError("invalid", f"{name} is too large.")
     return value
 
 
 def account_system(kind: str, currency: str | None = None) -> Account:
     """The pool / donations / paid-out account of a currency (created on first use)."""
     if kind == AccountKind.PAYABLE:
-        raise LedgerError("payable accounts belong to a user; use account_payable")
+        raise LedgerError("invalid", "payable accounts belong to a user; use account_payable")
     currency = (currency or currency_default()).upper()
     try:
         return Account.objects.get_or_create(kind=kind, currency=currency)[0]
@@ -82,15 +83,15 @@ def ledger_post(*, kind: str, legs: Iterable[tuple[Account, int]], created_by: A
         raise RuntimeError("ledger_post must run inside a transaction")
     legs = [(a, amt) for a, amt in legs]
     if len(legs) < 2:
-        raise LedgerError("a transaction needs at least two entries")
+        raise LedgerError("invalid", "a transaction needs at least two entries")
     currencies = {a.currency for a, _ in legs}
     if len(currencies) != 1:
-        raise LedgerError(f"one currency per transaction, got {sorted(currencies)}")
+        raise LedgerError("invalid", f"one currency per transaction, got {sorted(currencies)}")
     for _, amt in legs:
         if isinstance(amt, bool) or not isinstance(amt, int) or amt == 0:
-            raise LedgerError(f"entry amounts must be non-zero integers, got {amt!r}")
+            raise LedgerError("invalid", f"entry amounts must be non-zero integers, got {amt!r}")
     if sum(amt for _, amt in legs) != 0:
-        raise LedgerError("transaction does not balance")
+        raise LedgerError("invalid", "transaction does not balance")
     tx = Transaction.objects.create(kind=kind, currency=currencies.pop(),
                                     created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
                                     memo=memo[:200])

@@ -33,10 +33,10 @@ def donation_record(*, provider: str, amount_minor: int, currency: str | None = 
     amount_minor = check_amount(amount_minor)
     currency = (currency or currency_default()).strip().upper()
     if currency != currency_default():
-        raise LedgerError(f"Only {currency_default()} donations can be recorded (got {currency}).")
+        raise LedgerError("invalid", f"Only {currency_default()} donations can be recorded (got {currency}).")
     reference = (reference or "").strip()
     if reference and Donation.objects.filter(provider=provider, reference=reference).exists():
-        raise LedgerError(f"A {provider} donation with reference {reference!r} is already recorded.")
+        raise LedgerError("invalid", f"A {provider} donation with reference {reference!r} is already recorded.")
 
     def _record() -> Donation:
         tx = ledger_post(kind=Transaction.Kind.DONATION, created_by=recorded_by,
@@ -54,7 +54,7 @@ def donation_record(*, provider: str, amount_minor: int, currency: str | None = 
     try:
         return in_transaction(_record)
     except IntegrityError as exc:
-        raise LedgerError(f"A {provider} donation with reference {reference!r} is already recorded.") from exc
+        raise LedgerError("invalid", f"A {provider} donation with reference {reference!r} is already recorded.") from exc
 
 
 def rewards_set_declined(*, user: Any, declined: bool) -> RewardsProfile:
