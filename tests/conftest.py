@@ -105,3 +105,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if marker and marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback"):
             item.add_marker(pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True}),
                             append=False)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts and ends in the default language.
+
+    LocaleMiddleware activates the request's language in the thread and nothing deactivates
+    it, so a test client request with ``Accept-Language: es`` would leave the next test's
+    service messages in Spanish (seen as an order-dependent failure on SQLite)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

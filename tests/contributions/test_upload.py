@@ -100,12 +100,22 @@ def test_sanitise_filename(raw, expected):
     assert sanitise_filename(raw) == expected
 
 
+def test_webcam_sized_photos_are_accepted_by_default():
+    """200x200 is what webcams and messaging apps send; the refusal bar is below it (128 px),
+    and one pixel under the bar is refused."""
+    out = norm(encode(photo(200, 200), "JPEG", quality=85))
+    assert (out.width, out.height) == (200, 200)
+    with pytest.raises(UploadRejected) as exc:
+        norm(encode(photo(127, 300), "JPEG"))
+    assert exc.value.code == "too_small" and "128 px" in exc.value.message
+
+
 def test_limits_follow_settings(settings):
     settings.UPLOAD_MIN_SHORT_SIDE = 500
     with pytest.raises(UploadRejected) as exc:
         norm(encode(photo(), "JPEG"))
     assert exc.value.code == "too_small" and "500 px" in exc.value.message
-    settings.UPLOAD_MIN_SHORT_SIDE = 256
+    settings.UPLOAD_MIN_SHORT_SIDE = 128
     settings.UPLOAD_MAX_MEGAPIXELS = 0.2
     with pytest.raises(UploadRejected) as exc:
         norm(encode(photo(), "JPEG"))

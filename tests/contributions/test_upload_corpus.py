@@ -152,7 +152,7 @@ CASES = [
      "at most 50 megapixels"),
     ("56 megapixels declared (just over the limit)", lambda: png_raw(8000, 7000, rows=b"\x00" * 24001),
      "me.png", "image/png", 413, "too_many_pixels", "56 megapixels"),
-    ("too small (200x300)", lambda: jpeg(200, 300), "me.jpg", "image/jpeg", 400, "too_small", "at least 256 px"),
+    ("too small (100x150)", lambda: jpeg(100, 150), "me.jpg", "image/jpeg", 400, "too_small", "at least 128 px"),
     ("absurd aspect (256x20000)", lambda: encode(Image.new("RGB", (256, 20000), (90, 90, 90)), "PNG"), "me.png",
      "image/png", 400, "bad_aspect_ratio", "too long and narrow"),
     ("zero-sized declared PNG", lambda: png_raw(0, 0, rows=b""), "me.png", "image/png", 400, "corrupt", "damaged"),

@@ -91,7 +91,7 @@ class ContributionUploadSerializer(serializers.Serializer):
     """The multipart upload (documentation and first-level shape checks)."""
 
     image = serializers.FileField(help_text="JPEG, PNG, WebP or HEIC; at most 25 MB and 50 megapixels, "
-                                            "short side at least 256 px.")
+                                            "short side at least 128 px (UPLOAD_MIN_SHORT_SIDE).")
     categories = serializers.JSONField(help_text='JSON object: category key -> value key, or list of value keys '
                                                  '(e.g. {"age_range": "25_34", "ethnicity": ["black"]}).')
     free_text = serializers.JSONField(required=False, help_text="JSON object: category key -> self-described text "

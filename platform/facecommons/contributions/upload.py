@@ -58,7 +58,10 @@ def max_megapixels() -> float:
 
 
 def min_short_side() -> int:
-    return int(setting("UPLOAD_MIN_SHORT_SIDE", 256))
+    # A hard refusal is only for what no person could use. 128 px still holds a face of at
+    # least 64 px (the pipeline's `face_small` finding, which advises rather than refuses);
+    # 200 px webcam and messaging-app photos (utk's) must get in and reach review.
+    return int(setting("UPLOAD_MIN_SHORT_SIDE", 128))
 
 
 def max_aspect_ratio() -> float:
