@@ -87,6 +87,9 @@ class Hooks:
     should_stop: Callable[[], bool] | None = None
     checkpoint_dir: Path | None = None
     threads: int | None = None
+    # Written into each epoch's history entry (and so into the checkpoint): the caller's label for
+    # who trained it, e.g. ``{"attempt": 2}``; a resumed run keeps the labels of earlier epochs.
+    tag: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -168,7 +171,7 @@ def fit(modules: nn.ModuleDict, step_loss: Callable[[torch.Tensor, torch.Tensor]
             name, value = validate()
         mean_loss = float(np.mean(losses)) if losses else float("nan")
         entry: dict[str, Any] = {"epoch": epoch + 1, "loss": mean_loss, "validation": float(value),
-                                 "validation_name": name, "steps": len(losses)}
+                                 "validation_name": name, "steps": len(losses), **hooks.tag}
         history.append(entry)
         steps += len(losses)
         if ckpt is not None:

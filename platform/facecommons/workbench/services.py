@@ -211,7 +211,8 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
         snap = load_run_snapshot(run.snapshot_version)
         try:
             result = train(snap, cfg, Hooks(progress=watch.progress, should_stop=watch.should_stop,
-                                            checkpoint_dir=ckpt, threads=torch_threads()))
+                                            checkpoint_dir=ckpt, threads=torch_threads(),
+                                            tag={"attempt": run.attempts}))
         finally:
             snap.close()
     except Cancelled:
@@ -232,9 +233,11 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
             return
         r.rows = [row.as_dict() for row in result.rows]
         r.baseline_rows = [row.as_dict() for row in result.baseline_rows]
-        attempt = {h["epoch"]: h.get("attempt") for h in r.history}
+        # Each entry carries the attempt that trained it, saved with the checkpoint: a worker killed
+        # after saving an epoch but before recording it still leaves that epoch its own attempt.
+        recorded = {h["epoch"]: h.get("attempt") for h in r.history}
         r.summary = _json_safe(result.summary)
-        r.history = _json_safe([{**h, "attempt": attempt.get(h["epoch"])} for h in result.history])
+        r.history = _json_safe([{**h, "attempt": h.get("attempt", recorded.get(h["epoch"]))} for h in result.history])
         r.training_set, r.training_set_size = result.training_set, len(result.training_set)
         r.model_key, r.status, r.finished_at, r.lease_expires_at = key, TrainingStatus.DONE, timezone.now(), None
         r.epoch = len(result.history)
