@@ -95,13 +95,40 @@ def test_password_reset_kills_every_token(make_user, password):
     assert _with(key).get(MINE).status_code == 401
 
 
-def test_password_set_anywhere_kills_api_tokens(make_user, password):
-    """Bound to the password's hash: even a change outside allauth (the admin, a shell) counts."""
-    user = make_user()
+def test_password_set_anywhere_kills_every_token(make_user, password):
+    """Even a change outside allauth (a shell, `manage.py changepassword`) ends the API token
+    and the researcher's personal token, which is not bound to the password's hash."""
+    from facecommons.releases.services import token_create
+
+    user = make_user(role="researcher")
     key = _get_token(user.email, password)["token"]
+    personal = token_create(user=user, name="script")[1]
+    user.last_declared_categories = {"lighting": "indoor"}
+    user.save()  # any other save leaves the tokens alone
+    assert _with(personal).get("/api/v1/snapshots/").status_code != 403
     user.set_password(NEW_PASSWORD)
     user.save(update_fields=["password"])
     assert _with(key).get(MINE).status_code == 401
+    revoked = _with(personal).get("/api/v1/snapshots/")
+    assert revoked.status_code == 403 and revoked.json()["error"]["code"] == "token_revoked"
+    assert AuditEvent.objects.filter(action="api_tokens_revoked", object_id=str(user.pk)).exists()
+
+
+def test_admin_password_form_kills_every_token(make_user, password):
+    """An admin resetting a researcher's password in the admin ends the researcher's tokens."""
+    from facecommons.releases.services import token_create
+
+    admin = make_user(role="admin")
+    user = make_user(role="researcher")
+    personal = token_create(user=user, name="script")[1]
+    web = Client()
+    web.force_login(admin)
+    resp = web.post(f"/admin/accounts/user/{user.pk}/password/",
+                    {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"})
+    assert resp.status_code == 302, resp.content[:800]
+    assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+    revoked = _with(personal).get("/api/v1/snapshots/")
+    assert revoked.status_code == 403 and revoked.json()["error"]["code"] == "token_revoked"
 
 
 def test_account_page_lists_and_revokes_tokens(make_user, password):

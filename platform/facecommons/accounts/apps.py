@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 
 class AccountsConfig(AppConfig):
@@ -7,11 +8,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from allauth.account import signals as allauth_signals
-
         from facecommons.accounts import receivers
 
-        for signal in (allauth_signals.password_changed, allauth_signals.password_set,
-                       allauth_signals.password_reset):
-            signal.connect(receivers.revoke_tokens_on_password_change,
-                           dispatch_uid=f"accounts-revoke-tokens-{id(signal)}")
+        # The app's own model: every way of changing a password (allauth's change, set and reset
+        # forms, the admin's password form, `manage.py changepassword`) ends in set_password + save.
+        post_save.connect(receivers.revoke_tokens_on_password_change, sender=self.get_model("User"),
+                          dispatch_uid="accounts-revoke-tokens-on-password-change")
