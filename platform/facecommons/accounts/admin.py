@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from facecommons.accounts.models import ConsentAcceptance, ConsentVersion, User
-from facecommons.common.audit import audit_record
+from facecommons.common.admin import VersionedTextAdmin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -70,46 +69,8 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ConsentVersion)
-class ConsentVersionAdmin(admin.ModelAdmin):
-    list_display = ("version", "title", "published_at", "is_current", "acceptance_count", "created_at")
-    ordering = ("-version",)
-    actions = ["publish"]
-    search_fields = ("title", "text")
-
-    def get_readonly_fields(self, request: HttpRequest, obj: ConsentVersion | None = None) -> tuple[str, ...]:
-        # A published text is what people agreed to: it may not change afterwards (publish a
-        # new version instead). A draft stays editable.
-        if obj is not None and obj.published_at is not None:
-            return ("version", "title", "text", "published_at", "created_at")
-        return ("created_at",)
-
-    def has_delete_permission(self, request: HttpRequest, obj: ConsentVersion | None = None) -> bool:
-        return obj is None or obj.published_at is None
-
-    @admin.display(boolean=True, description="Current")
-    def is_current(self, obj: ConsentVersion) -> bool:
-        from facecommons.accounts.services import consent_current
-
-        current = consent_current()
-        return current is not None and current.pk == obj.pk
-
-    @admin.display(description="Acceptances")
-    def acceptance_count(self, obj: ConsentVersion) -> int:
-        return obj.acceptances.count()
-
-    @admin.action(description="Publish (becomes the current consent; everyone must accept it again)")
-    def publish(self, request: HttpRequest, queryset: QuerySet[ConsentVersion]) -> None:
-        drafts = list(queryset.filter(published_at__isnull=True).order_by("version"))
-        if not drafts:
-            self.message_user(request, "Only drafts can be published; nothing changed.", messages.WARNING)
-            return
-        now = timezone.now()
-        for v in drafts:
-            v.published_at = now
-            v.save(update_fields=["published_at"])
-            audit_record(actor=request.user, action="consent_published", obj=v, after={"version": v.version})
-        self.message_user(request, f"Published version(s) {', '.join(str(v.version) for v in drafts)}.",
-                          messages.SUCCESS)
+class ConsentVersionAdmin(VersionedTextAdmin):
+    published_action = "consent_published"
 
 
 @admin.register(ConsentAcceptance)

@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from facecommons.common.models import VersionedText
+
 
 class Role(models.TextChoices):
     CONTRIBUTOR = "contributor", _("Contributor")
@@ -95,18 +97,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return user_has_role(self, role)
 
 
-class ConsentVersion(models.Model):
+class ConsentVersion(VersionedText):
     """A version of the consent text. The current one is the latest published version."""
 
-    version = models.PositiveIntegerField(unique=True)
     title = models.CharField(max_length=200, default="Consent to take part")
-    text = models.TextField()
-    published_at = models.DateTimeField(null=True, blank=True,
-                                        help_text="Leave empty for a draft; the latest published version is current.")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-version"]
+    class Meta(VersionedText.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"Consent v{self.version}"

@@ -12,8 +12,7 @@ from facecommons.common.errors import ServiceError
 
 
 def consent_current() -> ConsentVersion | None:
-    return (ConsentVersion.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
-            .order_by("-version").first())
+    return ConsentVersion.current()
 
 
 def user_has_current_consent(user: User) -> bool:

@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
+from facecommons.common.audit import audit_record
 from facecommons.common.models import AuditEvent
 
 
@@ -18,3 +20,46 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+class VersionedTextAdmin(admin.ModelAdmin):
+    """Admin of a ``VersionedText`` (consent, data-use agreement): drafts are edited, then
+    published by the action; a published version is what people accepted, so it is read-only
+    and cannot be deleted. Subclasses set ``published_action`` (the audit log's action)."""
+
+    list_display = ("version", "title", "published_at", "is_current", "acceptance_count", "created_at")
+    ordering = ("-version",)
+    actions = ["publish"]
+    search_fields = ("title", "text")
+    published_action = "text_published"
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        if obj is not None and obj.published_at is not None:
+            return ("version", "title", "text", "published_at", "created_at")
+        return ("created_at",)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return obj is None or obj.published_at is None
+
+    @admin.display(boolean=True, description="Current")
+    def is_current(self, obj) -> bool:  # type: ignore[no-untyped-def]
+        current = type(obj).current()
+        return current is not None and current.pk == obj.pk
+
+    @admin.display(description="Acceptances")
+    def acceptance_count(self, obj) -> int:  # type: ignore[no-untyped-def]
+        return int(obj.acceptances.count())
+
+    @admin.action(description="Publish (becomes the current version; everyone must accept it again)")
+    def publish(self, request, queryset):  # type: ignore[no-untyped-def]
+        drafts = list(queryset.filter(published_at__isnull=True).order_by("version"))
+        if not drafts:
+            self.message_user(request, "Only drafts can be published; nothing changed.", messages.WARNING)
+            return
+        now = timezone.now()
+        for v in drafts:
+            v.published_at = now
+            v.save(update_fields=["published_at"])
+            audit_record(actor=request.user, action=self.published_action, obj=v, after={"version": v.version})
+        self.message_user(request, f"Published version(s) {', '.join(str(v.version) for v in drafts)}.",
+                          messages.SUCCESS)

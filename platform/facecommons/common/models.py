@@ -1,11 +1,13 @@
-"""Models shared by every app: the append-only audit log."""
+"""Models shared by every app: the append-only audit log and the versioned text that consent
+and the data-use agreement are written in."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEvent(models.Model):
@@ -42,3 +44,33 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("The audit log is append-only.")
+
+
+class VersionedText(models.Model):
+    """A text people accept, in numbered versions: the consent (accounts) and the data-use
+    agreement (releases). The current version is the latest published one; a published
+    version is evidence of what was accepted and is never edited (publish a new one).
+
+    Concrete models set ``title``'s default and ``__str__``; their acceptances point at them.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    text = models.TextField()
+    published_at = models.DateTimeField(null=True, blank=True,
+                                        help_text="Leave empty for a draft; the latest published version is current.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-version"]
+
+    @classmethod
+    def current(cls) -> Self | None:
+        """The latest version published at or before now, or None."""
+        return (cls._default_manager.filter(published_at__isnull=False, published_at__lte=timezone.now())
+                .order_by("-version").first())
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None

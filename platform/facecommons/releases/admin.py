@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from facecommons.common.admin import VersionedTextAdmin
 from facecommons.releases import services
 from facecommons.releases.models import (
     AgreementAcceptance,
@@ -36,8 +37,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(DataUseAgreement)
-class DataUseAgreementAdmin(admin.ModelAdmin):
-    list_display = ("version", "title", "published_at", "created_at")
+class DataUseAgreementAdmin(VersionedTextAdmin):
+    published_action = "agreement_published"
 
 
 @admin.register(AgreementAcceptance)

@@ -14,20 +14,17 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from facecommons.common.models import VersionedText
 
-class DataUseAgreement(models.Model):
+
+class DataUseAgreement(VersionedText):
     """A version of the data-use agreement. The current one is the latest published version;
     publishing a new version means every researcher must accept it again before downloading."""
 
-    version = models.PositiveIntegerField(unique=True)
     title = models.CharField(max_length=200, default="Face Commons data-use agreement")
-    text = models.TextField()
-    published_at = models.DateTimeField(null=True, blank=True,
-                                        help_text="Leave empty for a draft; the latest published version is current.")
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["-version"]
+    class Meta(VersionedText.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"Data-use agreement v{self.version}"

@@ -43,8 +43,7 @@ class ReleaseError(ServiceError):
 # --- data-use agreements ----------------------------------------------------------------
 
 def agreement_current() -> DataUseAgreement | None:
-    return (DataUseAgreement.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
-            .order_by("-version").first())
+    return DataUseAgreement.current()
 
 
 def user_has_current_agreement(user: Any) -> bool:
