@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from facecommons.accounts.models import ApiToken, ConsentAcceptance, User
 from facecommons.accounts.services import account_export, account_withdraw
-from facecommons.accounts.signals import contributor_withdrawn
 from facecommons.common.models import AuditEvent
 from facecommons.common.storage import private_storage, storage_save_bytes
+from facecommons.contributions.events import contributor_withdrawn
 from facecommons.contributions.models import Contribution, ContributionFile
 from facecommons.pipeline.models import PhotoAnalysis
 from tests.contributions.conftest import list_storage, private_media  # noqa: F401 - autouse fixture
@@ -101,7 +101,7 @@ def test_withdraw_deletes_everything(make_user, client_for, private_media,  # no
     assert len(list_storage(private_media)) == 5
     seen = {}
 
-    def receiver(sender, user, contribution_ids, withdrawn_at, **kw):
+    def receiver(*, user, contribution_ids, withdrawn_at):
         # Sent before deletion: the rows still exist for releases/rewards to record.
         seen["ids"] = sorted(map(str, contribution_ids))
         seen["existing"] = Contribution.objects.filter(pk__in=contribution_ids).count()

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 
 from facecommons.common.models import AuditEvent
 from facecommons.common.storage import private_storage
+from facecommons.contributions.events import contribution_received
 from facecommons.contributions.models import Contribution, ContributionFile
 from facecommons.contributions.selectors import taxonomy_current
 from facecommons.contributions.services import (
@@ -19,7 +20,6 @@ from facecommons.contributions.services import (
     contribution_transition,
     contribution_update_categories,
 )
-from facecommons.contributions.signals import contribution_received
 from facecommons.contributions.upload import UploadRejected
 from tests.factories import DEFAULT_CATEGORIES, make_contribution
 
@@ -92,11 +92,11 @@ def test_categories_must_be_object():
 
 # --- create -----------------------------------------------------------------------------
 
-def test_create_stores_file_row_audit_and_signals(make_user, astronaut_jpeg, django_capture_on_commit_callbacks):
+def test_create_stores_file_row_audit_and_emits_received(make_user, astronaut_jpeg, django_capture_on_commit_callbacks):
     user = make_user()
     received = []
 
-    def on_received(sender, contribution_id, **kw):
+    def on_received(*, contribution_id):
         received.append(contribution_id)
 
     contribution_received.connect(on_received)

@@ -95,6 +95,7 @@ def test_snapshot_scope_and_publication_hook(approved_photo, make_user, fake_mod
                                              django_capture_on_commit_callbacks):
     from facecommons.evaluation import tasks
     from facecommons.releases.models import Snapshot, SnapshotEntry
+    from facecommons.releases.state import snapshot_transition
 
     started = []
     monkeypatch.setattr(tasks.evaluation_start, "delay", lambda *a, **kw: started.append((a, kw)))
@@ -103,9 +104,12 @@ def test_snapshot_scope_and_publication_hook(approved_photo, make_user, fake_mod
     for k, c in enumerate(photos[:3]):
         SnapshotEntry.objects.create(snapshot=snap, contribution_id=c.pk, subject_id=f"s-{k}", split="test",
                                      sha256=c.sha256, file_name=f"images/{c.sha256}.jpg")
+    # Only the publication starts a run (snapshot_published, on commit), not other transitions.
     with django_capture_on_commit_callbacks(execute=True):
-        snap.status = "published"
-        snap.save(update_fields=["status"])
+        snapshot_transition(snapshot_id=snap.pk, to="building")
+    assert started == []
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshot_transition(snapshot_id=snap.pk, to="published")
     assert started == [(("snapshot",), {"snapshot_version": "2026.11.1", "trigger": "snapshot"})]
 
     call_command("evaluate", "--snapshot", "2026.11.1", "--models", "test-count", stdout=io.StringIO())

@@ -254,16 +254,16 @@ def test_reconciler_schedule_is_registered_by_migration():
 
 
 @pytest.mark.django_db
-def test_upload_signal_enqueues_processing(contributor, django_capture_on_commit_callbacks):
+def test_upload_event_enqueues_processing(contributor, django_capture_on_commit_callbacks):
     """contribution_received -> pipeline_enqueue -> process_contribution (run eagerly here)."""
     from config.celery_app import app
-    from facecommons.contributions.signals import contribution_received
+    from facecommons.contributions.events import contribution_received
 
     c = make_contribution(contributor, status="received", image=images.jpeg(images.astronaut(10)))
     app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            contribution_received.send(sender=Contribution, contribution_id=str(c.pk))
+            contribution_received.emit(contribution_id=str(c.pk))
     finally:
         app.conf.task_always_eager = False
     assert callbacks  # enqueued on commit, not inside the upload's transaction

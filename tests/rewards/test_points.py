@@ -7,9 +7,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from facecommons.moderation.abuse import flag_raise
+from facecommons.moderation.models import ContributionFlag
+from facecommons.moderation.services import flag_resolve
 from facecommons.rewards.models import PointsEntry
 from facecommons.rewards.multipliers import multiplier_for, multipliers_current
-from facecommons.rewards.points import contribution_points_sync, flag_model, user_points_summary
+from facecommons.rewards.points import contribution_points_sync, user_points_summary
 from tests.factories import make_contribution
 from tests.rewards.conftest import cats
 
@@ -140,22 +143,20 @@ def test_only_approved_photos_earn(transition, make_user):
     assert not PointsEntry.objects.filter(contribution_id=c.pk).exists()
 
 
-@pytest.mark.skipif(flag_model() is None, reason="moderation.ContributionFlag not committed yet by the moderation app")
 def test_near_duplicate_flagged_photo_earns_nothing(approved, make_user, transition):
-    flag = flag_model()
     user = make_user()
+    moderator = make_user(role="moderator")
     c = make_contribution(user, status="awaiting_review")
-    flag.objects.create(contribution=c, kind="near_duplicate", resolved=False)
+    flag_raise(c, "near_duplicate", None, 2.0, {})
     transition(c, "approved")
     assert net_points(c) == 0
-    # a same-face flag raised after crediting reverses
+    # a same-face flag raised after crediting reverses (flag_changed reaches rewards)
     d = approved(user)
     assert net_points(d) > 0
-    f = flag.objects.create(contribution=d, kind="same_face", resolved=False)
+    assert flag_raise(d, "same_face", c.pk, 0.3, {})
     assert net_points(d) == 0
     # resolving it (not a duplicate after all) lets the approved photo earn
-    f.resolved = True
-    f.save()
+    flag_resolve(admin=moderator, flag=ContributionFlag.objects.get(contribution=d))
     assert net_points(d) > 0
 
 

@@ -61,29 +61,26 @@ def account_create(*, email: str, password: str, role: Role | str = Role.CONTRIB
 def account_withdraw(*, user: User) -> None:
     """Withdraw consent and delete everything: every photo and derived file, tokens, sessions.
 
-    ``contributor_withdrawn`` is sent first, inside the transaction, so that releases and
-    rewards record the withdrawal before the rows go. Files are removed from storage after
-    the transaction commits (``contribution_delete``). The user row stays, anonymised and
-    inactive, so that ledgers and snapshot pseudonyms keep their foreign key.
+    ``consent_withdrawn`` is emitted first, inside the transaction: the contributions app
+    deletes every photo there (releases and rewards record the withdrawal before the rows
+    go; files are removed from storage after the transaction commits). The user row stays,
+    anonymised and inactive, so that ledgers and snapshot pseudonyms keep their foreign key.
     """
     import uuid
 
     from django.contrib.sessions.models import Session
 
-    from facecommons.accounts.signals import contributor_withdrawn
+    from facecommons.accounts.events import consent_withdrawn
     from facecommons.accounts.tokens import api_tokens_revoke_all
     from facecommons.common.audit import audit_record
     from facecommons.contributions.models import Contribution
-    from facecommons.contributions.services import atomic_write, contribution_delete
+    from facecommons.contributions.services import atomic_write
 
     def withdraw() -> None:
         now = timezone.now()
         locked = User.objects.select_for_update().get(pk=user.pk)
-        contributions = list(Contribution.objects.filter(owner=locked).order_by("created_at"))
-        ids = [c.pk for c in contributions]
-        contributor_withdrawn.send(sender=User, user=locked, contribution_ids=ids, withdrawn_at=now)
-        for c in contributions:
-            contribution_delete(contribution=c, actor=locked, reason="deleted_on_withdrawal")
+        deleted = Contribution.objects.filter(owner=locked).count()
+        consent_withdrawn.emit(user=locked, withdrawn_at=now)
         ConsentAcceptance.objects.filter(user=locked, withdrawn_at__isnull=True).update(withdrawn_at=now)
         api_tokens_revoke_all(user=locked, reason="withdrawn")
         _delete_sessions_of(locked.pk, Session)
@@ -96,7 +93,7 @@ def account_withdraw(*, user: User) -> None:
         locked.set_unusable_password()
         locked.save(update_fields=["email", "is_active", "withdrawn_at", "last_declared_categories", "password"])
         audit_record(actor=locked, action="account_withdrawn", obj=locked,
-                     after={"contributions_deleted": len(ids), "pseudonym": locked.pseudonym})
+                     after={"contributions_deleted": deleted, "pseudonym": locked.pseudonym})
         for field in ("email", "is_active", "withdrawn_at", "last_declared_categories", "password"):
             setattr(user, field, getattr(locked, field))
 

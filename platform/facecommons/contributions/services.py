@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import IO, Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -18,17 +18,19 @@ from facecommons.common.conf import setting
 from facecommons.common.db import run_in_transaction
 from facecommons.common.models import AuditEvent
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
+from facecommons.contributions.events import (
+    contribution_categories_changed,
+    contribution_received,
+    contribution_removed,
+    contribution_status_changed,
+    contributor_withdrawn,
+)
 from facecommons.contributions.models import (
     Contribution,
     ContributionFile,
     ContributionStatus,
     FileVariant,
     TaxonomyVersion,
-)
-from facecommons.contributions.signals import (
-    contribution_received,
-    contribution_removed,
-    contribution_status_changed,
 )
 from facecommons.contributions.upload import UploadRejected, normalise_upload
 
@@ -84,8 +86,7 @@ def contribution_transition(*, contribution: Contribution, to: str, actor: Any |
                      before={"status": before},
                      after={"status": to, **({"reason_code": reason_code} if reason_code else {}), **(extra or {})},
                      note=note or message)
-        transaction.on_commit(lambda: contribution_status_changed.send(
-            sender=Contribution, contribution=contribution, before=before, after=to))
+        contribution_status_changed.emit(contribution=contribution, before=before, after=to)
     return contribution
 
 
@@ -98,11 +99,27 @@ def contribution_delete(*, contribution: Contribution, actor: Any | None = None,
     keys = list(contribution.files.values_list("key", flat=True))
     cid = contribution.pk
     with transaction.atomic():
-        contribution_removed.send(sender=Contribution, contribution=contribution, actor=actor)
+        contribution_removed.emit(contribution=contribution, actor=actor)
         audit_record(actor=actor, action=reason, object_type="contributions.contribution", object_id=str(cid),
                      before={"status": contribution.status}, after={})
         contribution.delete()
         transaction.on_commit(lambda: storage_delete(*keys))
+
+
+def contributions_withdraw(*, owner: Any, withdrawn_at: datetime) -> list[Any]:
+    """Delete every contribution of ``owner``, who withdrew consent; return their ids.
+
+    Precondition: inside the withdrawal's transaction with the owner's row locked (the
+    accounts app's ``consent_withdrawn``). ``contributor_withdrawn`` goes first, so that
+    releases and rewards record the withdrawal while the rows still exist; then each photo is
+    deleted as by :func:`contribution_delete` (files after commit).
+    """
+    contributions = list(Contribution.objects.filter(owner=owner).order_by("created_at"))
+    ids = [c.pk for c in contributions]
+    contributor_withdrawn.emit(user=owner, contribution_ids=ids, withdrawn_at=withdrawn_at)
+    for c in contributions:
+        contribution_delete(contribution=c, actor=owner, reason="deleted_on_withdrawal")
+    return ids
 
 
 # --- upload, categories -------------------------------------------------------------------
@@ -221,7 +238,7 @@ def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, conten
     Raises ``UploadRejected`` (status 403 consent, 429 quota, 409 duplicate, 400/413/415 the
     file) or ``ValidationError`` (categories). Atomic: the file is written first, the rows in
     one transaction; if that fails the file is removed again, unless another row uses it.
-    ``contribution_received`` is sent after commit (the pipeline enqueues processing).
+    ``contribution_received`` is emitted (on commit: the pipeline enqueues processing).
     """
     from facecommons.accounts.services import user_has_current_consent
     from facecommons.contributions.selectors import taxonomy_current
@@ -258,16 +275,16 @@ def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, conten
         audit_record(actor=owner, action=UPLOAD_ACTION, obj=c,
                      after={"status": S.RECEIVED, "sha256": img.sha256, "format": img.source_format,
                             "width": img.width, "height": img.height})
-        cid = str(c.pk)
 
-        def after_commit() -> None:
+        def restore_file() -> None:
             # A concurrent failed upload of the same bytes may have removed the shared file
-            # between our write and our commit: put it back before anyone reads it.
+            # between our write and our commit: put it back before anyone reads it (this
+            # callback is registered before the event's, so it runs first).
             if not storage.exists(key):
                 storage_save_bytes(key, img.jpeg)
-            contribution_received.send(sender=Contribution, contribution_id=cid)
 
-        transaction.on_commit(after_commit)
+        transaction.on_commit(restore_file)
+        contribution_received.emit(contribution_id=str(c.pk))
         return c
 
     try:
@@ -310,9 +327,7 @@ def contribution_update_categories(*, contribution: Contribution, categories: di
         c.save(update_fields=["categories", "categories_free_text", "taxonomy", "updated_at"])
         audit_record(actor=actor, action="categories_updated", obj=c, before=before,
                      after={"categories": clean, "free_text": clean_text, "taxonomy": taxonomy.version})
-        from facecommons.pipeline.services import pipeline_refresh_lighting_finding
-
-        pipeline_refresh_lighting_finding(contribution=c)  # the declared lighting may have changed
+        contribution_categories_changed.emit(contribution=c)  # the declared lighting may have changed
         if actor is not None and getattr(actor, "pk", None) == c.owner_id:
             c.owner.last_declared_categories = clean
             c.owner.save(update_fields=["last_declared_categories"])

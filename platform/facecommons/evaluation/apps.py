@@ -1,5 +1,8 @@
-from django.apps import AppConfig, apps
-from django.db.models.signals import post_delete, post_save
+from django.apps import AppConfig
+from django.db.models.signals import post_delete
+
+from facecommons.contributions.events import contribution_removed
+from facecommons.releases.events import snapshot_published
 
 
 class EvaluationConfig(AppConfig):
@@ -8,17 +11,12 @@ class EvaluationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from facecommons.contributions.signals import contribution_removed
+        # lazy: receivers and models cannot load before the app registry is ready
         from facecommons.evaluation import receivers
         from facecommons.evaluation.models import ExternalImage
 
-        contribution_removed.connect(receivers.on_contribution_removed, dispatch_uid="evaluation_forget_results")
+        snapshot_published.connect(receivers.on_snapshot_published)
+        contribution_removed.connect(receivers.on_contribution_removed)
+        # This app's own model: its files go with its rows, however they are deleted.
         post_delete.connect(receivers.on_external_image_deleted, sender=ExternalImage,
                             dispatch_uid="evaluation_external_image_files")
-        # The releases app sends no signal of its own: a snapshot's save with status
-        # "published" is the publication.
-        try:
-            snapshot = apps.get_model("releases", "Snapshot")
-        except LookupError:  # pragma: no cover - releases not installed
-            return
-        post_save.connect(receivers.on_snapshot_saved, sender=snapshot, dispatch_uid="evaluation_on_snapshot")

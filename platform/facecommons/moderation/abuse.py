@@ -33,6 +33,7 @@ from django.db.models import Q
 from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage
 from facecommons.contributions.models import Contribution, FileVariant
+from facecommons.moderation.events import flag_changed
 from facecommons.moderation.models import ContributionFlag, FaceEmbedding, FlagKind, PhotoHash
 
 logger = logging.getLogger(__name__)
@@ -106,8 +107,8 @@ def near_duplicates_find(contribution: Contribution, max_distance: int | None = 
     return sorted(out, key=lambda r: r[1])
 
 
-def _flag(contribution: Contribution, kind: str, related_id: Any, score: float, detail: dict[str, Any]) -> bool:
-    """Create a flag once (idempotent: the task may run twice)."""
+def flag_raise(contribution: Contribution, kind: str, related_id: Any, score: float, detail: dict[str, Any]) -> bool:
+    """Create a flag once (idempotent: the task may run twice); ``flag_changed`` tells rewards."""
     if ContributionFlag.objects.filter(contribution=contribution, kind=kind, related_contribution_id=related_id
                                        ).exists():
         return False
@@ -115,6 +116,7 @@ def _flag(contribution: Contribution, kind: str, related_id: Any, score: float, 
         with transaction.atomic():
             ContributionFlag.objects.create(contribution=contribution, kind=kind, related_contribution_id=related_id,
                                             score=score, detail=detail)
+            flag_changed.emit(contribution_id=contribution.pk, kind=kind, resolved=False)
     except IntegrityError:
         return False
     return True
@@ -124,7 +126,7 @@ def flag_near_duplicates(contribution: Contribution) -> int:
     photo_hash_store(contribution)
     n = 0
     for cid, d, owner_id in near_duplicates_find(contribution):
-        n += _flag(contribution, FlagKind.NEAR_DUPLICATE, cid, float(d),
+        n += flag_raise(contribution, FlagKind.NEAR_DUPLICATE, cid, float(d),
                    {"hamming": d, "same_account": owner_id == contribution.owner_id})
     return n
 
@@ -227,7 +229,7 @@ def flag_same_face(contribution: Contribution) -> int:
         return 0
     n = 0
     for cid, d in same_face_find(emb):
-        n += _flag(contribution, FlagKind.SAME_FACE, cid, d, {"distance": round(d, 4), "model": emb.model_id})
+        n += flag_raise(contribution, FlagKind.SAME_FACE, cid, d, {"distance": round(d, 4), "model": emb.model_id})
     return n
 
 
@@ -269,7 +271,7 @@ def flag_inconsistent_declarations(contribution: Contribution) -> int:
         if fields:
             detail = {"fields": fields, **{f: {"this": contribution.categories.get(f), "other": (cats or {}).get(f)}
                                            for f in fields}}
-            n += _flag(contribution, FlagKind.INCONSISTENT_DECLARATION, pk, float(len(fields)), detail)
+            n += flag_raise(contribution, FlagKind.INCONSISTENT_DECLARATION, pk, float(len(fields)), detail)
     return n
 
 

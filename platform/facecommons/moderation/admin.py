@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django.contrib import admin
+from django.http import HttpRequest
+
+from facecommons.moderation.events import flag_changed
 from facecommons.moderation.models import (
     ContributionFlag,
     Escalation,
@@ -48,6 +52,12 @@ class ContributionFlagAdmin(admin.ModelAdmin):
     list_display = ["contribution", "kind", "related_contribution", "score", "resolved", "created_at"]
     list_filter = ["kind", "resolved"]
     readonly_fields = ["contribution", "kind", "related_contribution", "score", "detail", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: ContributionFlag, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # In the admin's transaction: resolving (or re-opening) a duplicate flag moves points.
+        if "resolved" in form.changed_data:
+            flag_changed.emit(contribution_id=obj.contribution_id, kind=obj.kind, resolved=obj.resolved)
 
 
 @admin.register(PhotoHash)

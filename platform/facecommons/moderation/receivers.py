@@ -1,4 +1,4 @@
-"""Start the abuse checks when a photo reaches the queue."""
+"""Reactions of the moderation app to the contributions app's events (connected in ModerationConfig.ready)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,16 @@ import logging
 from typing import Any
 
 from facecommons.contributions.models import ContributionStatus
-from facecommons.contributions.signals import contribution_status_changed
+from facecommons.moderation.tasks import check_contribution_abuse
 
 logger = logging.getLogger(__name__)
 
 
-def on_status_changed(sender: Any, contribution: Any, before: str, after: str, **kwargs: Any) -> None:
-    # Sent after commit by contribution_transition, so the task sees the committed row.
+def on_status_changed(*, contribution: Any, before: str, after: str) -> None:
+    """Start the abuse checks when a photo reaches the queue (after commit: the task sees the row)."""
     if after != ContributionStatus.AWAITING_REVIEW:
         return
-    from facecommons.moderation.tasks import check_contribution_abuse
-
     try:
         check_contribution_abuse.delay(str(contribution.pk))
     except Exception:  # a broker outage must not undo the pipeline's work; the check can be re-run
         logger.exception("could not enqueue the abuse check of %s", contribution.pk)
-
-
-def connect() -> None:
-    contribution_status_changed.connect(on_status_changed, dispatch_uid="moderation_abuse_check")

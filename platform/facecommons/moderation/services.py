@@ -30,6 +30,7 @@ from facecommons.common.db import run_in_transaction
 from facecommons.common.errors import ServiceError
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.services import categories_validate, contribution_transition
+from facecommons.moderation.events import flag_changed
 from facecommons.moderation.facebox import face_box_for_decision, face_mark_on_approval
 from facecommons.moderation.models import (
     REJECT_MESSAGES,
@@ -421,6 +422,7 @@ def flag_resolve(*, admin: Any, flag: Any, note: str = "") -> Any:
         raise ModerationError("forbidden", gettext("Only moderators and admins resolve flags."), status=403)
     flag.resolved = True
     flag.save(update_fields=["resolved"])
+    flag_changed.emit(contribution_id=flag.contribution_id, kind=flag.kind, resolved=True)
     audit_record(actor=admin, action="flag_resolved", obj=flag.contribution, after={"flag": flag.pk,
                                                                                      "kind": flag.kind}, note=note)
     return flag

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from facecommons.contributions.events import contribution_categories_changed, contribution_received
+
 
 class PipelineConfig(AppConfig):
     name = "facecommons.pipeline"
@@ -7,12 +9,8 @@ class PipelineConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from facecommons.contributions.signals import contribution_received
+        # lazy: receivers import models, which cannot load before the app registry is ready
+        from facecommons.pipeline import receivers
 
-        contribution_received.connect(_on_contribution_received, dispatch_uid="pipeline.enqueue_received")
-
-
-def _on_contribution_received(sender, contribution_id: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
-    from facecommons.pipeline.services import pipeline_enqueue
-
-    pipeline_enqueue(contribution_id)
+        contribution_received.connect(receivers.on_contribution_received)
+        contribution_categories_changed.connect(receivers.on_categories_changed)

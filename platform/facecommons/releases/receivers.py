@@ -1,4 +1,4 @@
-"""Withdrawals propagate to published snapshots.
+"""Withdrawals propagate to published snapshots (connected in ReleasesConfig.ready).
 
 ``contributor_withdrawn`` arrives inside the withdrawal's transaction before the photos are
 deleted; ``contribution_removed`` for a single deleted photo. Each receiver runs in its own
@@ -9,37 +9,28 @@ snapshot build sweeps anything missed (entries whose photo is gone are recorded 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
-from facecommons.accounts.signals import contributor_withdrawn
-from facecommons.contributions.signals import contribution_removed
+from facecommons.releases.withdrawals import withdrawal_record
 
 logger = logging.getLogger(__name__)
 
 
-def on_withdrawn(sender: Any, user: Any, contribution_ids: Any = (), withdrawn_at: Any = None, **kwargs: Any) -> None:
-    from facecommons.releases.withdrawals import withdrawal_record
-
+def on_withdrawn(*, user: Any, contribution_ids: list[Any], withdrawn_at: datetime) -> None:
     try:
         with transaction.atomic():
-            withdrawal_record(contribution_ids=list(contribution_ids or ()), reason="withdrawn",
+            withdrawal_record(contribution_ids=list(contribution_ids), reason="withdrawn",
                               withdrawn_at=withdrawn_at)
     except Exception:
         logger.exception("releases: recording the withdrawal of user %s failed", getattr(user, "pk", None))
 
 
-def on_removed(sender: Any, contribution: Any, actor: Any = None, **kwargs: Any) -> None:
-    from facecommons.releases.withdrawals import withdrawal_record
-
+def on_removed(*, contribution: Any, actor: Any) -> None:
     try:
         with transaction.atomic():
             withdrawal_record(contribution_ids=[contribution.pk], reason="removed")
     except Exception:
         logger.exception("releases: recording the removal of %s failed", contribution.pk)
-
-
-def connect() -> None:
-    contributor_withdrawn.connect(on_withdrawn, dispatch_uid="releases_on_withdrawn")
-    contribution_removed.connect(on_removed, dispatch_uid="releases_on_removed")

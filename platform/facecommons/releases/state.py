@@ -19,6 +19,7 @@ from django.utils import timezone
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
 from facecommons.common.db import run_in_transaction
+from facecommons.releases.events import snapshot_published
 from facecommons.releases.models import Snapshot, SnapshotStatus
 
 S = SnapshotStatus
@@ -69,6 +70,8 @@ def snapshot_transition(*, snapshot_id: int, to: str, actor: Any | None = None,
         record = {"version": snap.version, "status": to, **{k: fields[k] for k in _AUDITED if k in fields}}
         audit_record(actor=actor, action=f"snapshot_{to}", obj=snap, before={"status": before},
                      after={**record, **(after or {})})
+        if to == S.PUBLISHED:
+            snapshot_published.emit(snapshot_id=snap.pk, version=snap.version)
         return snap
 
     return _atomic(move)

@@ -15,39 +15,28 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.db import IntegrityError
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from facecommons.common.conf import setting
 from facecommons.contributions.models import Contribution, ContributionStatus
+from facecommons.moderation.models import ContributionFlag, FlagKind
 from facecommons.rewards.ledger import in_transaction
 from facecommons.rewards.models import PointsEntry
 from facecommons.rewards.multipliers import TWO_PLACES, multiplier_for, multipliers_current
 
 logger = logging.getLogger(__name__)
-DUPLICATE_FLAG_KINDS = ("near_duplicate", "same_face")
+DUPLICATE_FLAG_KINDS = (FlagKind.NEAR_DUPLICATE, FlagKind.SAME_FACE)
 
 
 def monthly_cap() -> Decimal:
     return Decimal(str(setting("REWARDS_MONTHLY_POINT_CAP", 500)))
 
 
-def flag_model() -> Any | None:
-    """moderation.ContributionFlag, or None while the moderation app does not define it."""
-    try:
-        return apps.get_model("moderation", "ContributionFlag")
-    except LookupError:
-        return None
-
-
 def contribution_is_flagged_duplicate(contribution_id: Any) -> bool:
-    flag = flag_model()
-    if flag is None:
-        return False
-    return flag.objects.filter(contribution_id=contribution_id, kind__in=DUPLICATE_FLAG_KINDS,
-                               resolved=False).exists()
+    return ContributionFlag.objects.filter(contribution_id=contribution_id, kind__in=DUPLICATE_FLAG_KINDS,
+                                           resolved=False).exists()
 
 
 def month_start(now: datetime | None = None) -> datetime:
