@@ -131,7 +131,7 @@ def test_croissant_1_1_with_rai_and_provenance_validates(make_dataset, build, tm
 
 
 def test_splits_are_deterministic_and_stable(make_dataset, build):
-    from facecommons.releases.build import assign_splits
+    from facecommons.releases.archive.splits import assign_splits
 
     subjects = [(f"s-{i:03d}", f"st{i % 4}", 1 + i % 3) for i in range(60)]
     a = assign_splits(subjects, seed="2026.11.0")

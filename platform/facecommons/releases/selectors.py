@@ -9,6 +9,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from facecommons.common.conf import setting
 from facecommons.contributions.models import Category, CategoryValue, Contribution, ContributionStatus
+from facecommons.evaluation.selectors import public_metric, run_latest_done, run_metrics
 from facecommons.releases.archive.documents import INTERSECTIONS, UNDECLARED, _values
 from facecommons.releases.models import Snapshot, SnapshotStatus
 
@@ -110,3 +111,26 @@ def snapshot_progress(snap: Snapshot) -> dict[str, Any]:
     return {"version": snap.version, "status": snap.status, "phase": snap.phase, "phase_label": phase_label(snap.phase),
             "done": snap.progress_done,
             "total": snap.progress_total, "percent": pct, "error": snap.error if snap.status == "failed" else ""}
+
+
+def evaluation_findings() -> str:
+    """Known biases from the latest finished evaluation, for croissant.json: per model, the
+    detection rate (or false non-match rate) of the best and worst shown group."""
+    run = run_latest_done()
+    if run is None:
+        return "No evaluation has finished yet; see the bias dashboard."
+    parts = []
+    by_model: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for m in run_metrics(run).filter(metric__in=["detection_rate", "fnmr@usual"]).exclude(value="*"):
+        shown = public_metric(m)
+        if shown["estimate"] is not None:
+            by_model.setdefault((m.model_id, m.metric), []).append(shown)
+    for (model, metric), rows in sorted(by_model.items()):
+        lo = min(rows, key=lambda r: r["estimate"])
+        hi = max(rows, key=lambda r: r["estimate"])
+        if lo is not hi:
+            parts.append(f"{model}: {metric} {lo['estimate']:.3f} for {lo['category']}={lo['value']} vs "
+                         f"{hi['estimate']:.3f} for {hi['category']}={hi['value']}")
+    finished = f"{run.finished_at:%Y-%m-%d}" if run.finished_at else ""
+    head = f"Latest evaluation (run {run.pk}, {run.scope_key}, {finished}): "
+    return head + ("; ".join(parts) if parts else "no group differences could be shown (small groups are hidden).")

@@ -29,31 +29,6 @@ CONTEXT = {
 }
 
 
-def _evaluation_findings() -> str:
-    """Known biases from the latest finished evaluation: per model, the detection rate (or
-    false non-match rate) of the best and worst shown group."""
-    from facecommons.evaluation.selectors import public_metric, run_latest_done, run_metrics
-
-    run = run_latest_done()
-    if run is None:
-        return "No evaluation has finished yet; see the bias dashboard."
-    parts = []
-    by_model: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for m in run_metrics(run).filter(metric__in=["detection_rate", "fnmr@usual"]).exclude(value="*"):
-        shown = public_metric(m)
-        if shown["estimate"] is not None:
-            by_model.setdefault((m.model_id, m.metric), []).append(shown)
-    for (model, metric), rows in sorted(by_model.items()):
-        lo = min(rows, key=lambda r: r["estimate"])
-        hi = max(rows, key=lambda r: r["estimate"])
-        if lo is not hi:
-            parts.append(f"{model}: {metric} {lo['estimate']:.3f} for {lo['category']}={lo['value']} vs "
-                         f"{hi['estimate']:.3f} for {hi['category']}={hi['value']}")
-    finished = f"{run.finished_at:%Y-%m-%d}" if run.finished_at else ""
-    head = f"Latest evaluation (run {run.pk}, {run.scope_key}, {finished}): "
-    return head + ("; ".join(parts) if parts else "no group differences could be shown (small groups are hidden).")
-
-
 def _fields(ctx: DocumentContext, rs: str) -> list[dict[str, Any]]:
     fields: list[dict[str, Any]] = []
 
@@ -80,7 +55,8 @@ def _fields(ctx: DocumentContext, rs: str) -> list[dict[str, Any]]:
 
 
 def croissant(ctx: DocumentContext) -> str:
-    snap, counts, k = ctx.snapshot, ctx.counts, ctx.composition.k
+    counts, k = ctx.counts, ctx.composition.k
+    version, cutoff = ctx.version, ctx.cutoff_at
     site = site_url()
     rs = "photos"
     multi = [key for key, m in ctx.schema if m]
@@ -88,17 +64,17 @@ def croissant(ctx: DocumentContext) -> str:
     doc = {
         "@context": CONTEXT,
         "@type": "sc:Dataset",
-        "name": f"facecommons-{snap.version}",
+        "name": f"facecommons-{version}",
         "conformsTo": ["http://mlcommons.org/croissant/1.1", "http://mlcommons.org/croissant/RAI/1.0"],
-        "description": (f"{settings.SITE_NAME} snapshot {snap.version}: consented face photos with self-declared "
+        "description": (f"{settings.SITE_NAME} snapshot {version}: consented face photos with self-declared "
                         f"demographic categories, person-disjoint train/validation/test splits, aligned face crops. "
                         f"Multi-valued categories ({', '.join(multi) or 'none'}) are lists in metadata.parquet."),
-        "url": f"{site}/datasets/{snap.version}/",
-        "version": snap.version,
-        "datePublished": snap.cutoff_at.date().isoformat(),
+        "url": f"{site}/datasets/{version}/",
+        "version": version,
+        "datePublished": cutoff.date().isoformat(),
         "license": setting("RELEASES_LICENSE_URL", f"{site}/research/"),
-        "citeAs": f"{settings.SITE_NAME} contributors. {settings.SITE_NAME} dataset, snapshot {snap.version}. "
-                  f"{snap.cutoff_at:%Y}. {site}/datasets/{snap.version}/",
+        "citeAs": f"{settings.SITE_NAME} contributors. {settings.SITE_NAME} dataset, snapshot {version}. "
+                  f"{cutoff:%Y}. {site}/datasets/{version}/",
         "creator": {"@type": "sc:Organization", "name": settings.SITE_NAME, "url": site},
         "keywords": ["face", "fairness", "bias evaluation", "consent", "demographics"],
         "isLiveDataset": False,
@@ -108,8 +84,8 @@ def croissant(ctx: DocumentContext) -> str:
                                "Consent can be withdrawn at any time: the person's files are then deleted from the "
                                "platform and listed in a signed removal manifest that researchers must apply."),
         "rai:dataCollectionType": ["Crowdsourced", "Self-reported", "Manual Human Curation"],
-        "rai:dataCollectionTimeframe": [counts.get("collected_from") or snap.cutoff_at.date().isoformat(),
-                                        counts.get("collected_to") or snap.cutoff_at.date().isoformat()],
+        "rai:dataCollectionTimeframe": [counts.get("collected_from") or cutoff.date().isoformat(),
+                                        counts.get("collected_to") or cutoff.date().isoformat()],
         "rai:dataCollectionMissingData": ("Categories a contributor chose not to declare are 'prefer_not_to_say' or "
                                           "empty; face boxes are missing where no face was detected (has_face)."),
         "rai:dataCollectionRawData": "Normalised originals: upright, sRGB, all EXIF/GPS metadata removed.",
@@ -127,7 +103,7 @@ def croissant(ctx: DocumentContext) -> str:
         "rai:machineAnnotationTools": tools or "none recorded",
         "rai:dataBiases": ("Contributors are volunteers; groups are unevenly represented (see DATASHEET.md for the "
                            "counts). Self-declared categories follow one taxonomy and may not fit everyone. "
-                           + _evaluation_findings()),
+                           + ctx.evaluation_findings),
         "rai:dataLimitations": ("Not suitable for identifying people. Small groups have few photos; splits are "
                                 "person-disjoint but not balanced within every small intersection."),
         "rai:personalSensitiveInformation": ("Face images are biometric data; categories include ethnicity and "
@@ -137,7 +113,7 @@ def croissant(ctx: DocumentContext) -> str:
                                  "surveillance or identification is forbidden by the data-use agreement."),
         "rai:dataReleaseMaintenancePlan": ("New versioned snapshots are published periodically; each is an immutable "
                                            "manifest. Withdrawals after publication are published as a signed "
-                                           f"removal manifest ({site}/api/v1/snapshots/{snap.version}/removals/), "
+                                           f"removal manifest ({site}/api/v1/snapshots/{version}/removals/), "
                                            "acknowledged by every researcher who downloaded the version."),
         "distribution": [{
             "@type": "cr:FileObject", "@id": "metadata.parquet", "name": "metadata.parquet",

@@ -1,18 +1,20 @@
 """The documents shipped in a snapshot: DATASHEET.md, LICENSE, CHANGELOG.md (croissant.json: ``croissant``).
 
-Counts below ``STATS_MIN_COUNT`` are written as "fewer than k" so nobody is singled out.
+Counts below ``STATS_MIN_COUNT`` are written as "fewer than k" so nobody is singled out. Pure:
+every document is a function of a ``DocumentContext`` (plain data gathered by the build).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import IO, Any
 
 from django.conf import settings
 
 from facecommons.common.conf import setting
-from facecommons.releases.models import Snapshot, SnapshotEntry
 
 # The main intersections reported in the datasheet and on the statistics page.
 INTERSECTIONS: list[tuple[str, str]] = [("gender", "skin_tone"), ("age_range", "gender"), ("ethnicity", "skin_tone")]
@@ -97,12 +99,22 @@ def fmt_count(n: int, k: int) -> str:
 
 @dataclass
 class DocumentContext:
-    snapshot: Snapshot
+    """What the documents say, as plain data."""
+
+    version: str
+    cutoff_at: datetime
+    previous: str | None  # the version the changelog compares against
+    purge_of: str | None  # set for a purged rebuild of that version
     counts: dict[str, Any]
     composition: Composition
     schema: list[tuple[str, bool]]
     parquet_sha256: str
     parquet_size: int
+    evaluation_findings: str = ""  # known biases from the latest evaluation (croissant's RAI fields)
+
+
+# (title, items) for each changelog section: added and removed people and files.
+ChangelogSections = Iterable[tuple[str, Iterable[str]]]
 
 
 def site_url() -> str:
@@ -117,11 +129,11 @@ def _table(rows: list[tuple[str, str]], head: tuple[str, str]) -> str:
 
 def datasheet(ctx: DocumentContext) -> str:
     """Datasheets for Datasets (Gebru et al.): the sections, with computed counts."""
-    snap, comp, counts = ctx.snapshot, ctx.composition, ctx.counts
+    comp, counts = ctx.composition, ctx.counts
     k = comp.k
     lines = [
-        f"# Datasheet: {settings.SITE_NAME} snapshot {snap.version}", "",
-        f"Cut-off: {snap.cutoff_at:%Y-%m-%d %H:%M} UTC. Counts below {k} are shown as \"fewer than {k}\" so that "
+        f"# Datasheet: {settings.SITE_NAME} snapshot {ctx.version}", "",
+        f"Cut-off: {ctx.cutoff_at:%Y-%m-%d %H:%M} UTC. Counts below {k} are shown as \"fewer than {k}\" so that "
         "nobody is singled out.", "",
         "## Motivation", "",
         "Face models fail more often for people who are under-represented in their training and test data. This "
@@ -167,7 +179,7 @@ def datasheet(ctx: DocumentContext) -> str:
         "people outside the dataset for decisions about them, and redistribution.", "",
         "## Distribution", "",
         "Approved researchers who accepted the current data-use agreement download the archive from the API "
-        f"(`{site_url()}/api/v1/snapshots/{snap.version}/download/`), file by file from the version's manifest, "
+        f"(`{site_url()}/api/v1/snapshots/{ctx.version}/download/`), file by file from the version's manifest, "
         "as a delta from an earlier version, metadata only or as a filtered subset; the command-line client "
         "`facecommons_client` keeps a copy in step. A version's manifest and checksums never change. "
         "Layout: `train/`, `validation/`, `test/` with images and `metadata.jsonl` (a split with no photos is left out; loadable with "
@@ -176,7 +188,7 @@ def datasheet(ctx: DocumentContext) -> str:
         "## Maintenance", "",
         "New snapshots are published with a date-based version (YYYY.MM.N). When a contributor withdraws consent "
         "after publication, their files are deleted from the platform and listed in the version's signed removal "
-        f"manifest (`{site_url()}/api/v1/snapshots/{snap.version}/removals/`); every researcher who downloaded the "
+        f"manifest (`{site_url()}/api/v1/snapshots/{ctx.version}/removals/`); every researcher who downloaded the "
         "snapshot is notified and must acknowledge the deletion; later snapshots leave the person out.", "",
     ]
     return "\n".join(lines)
@@ -186,7 +198,7 @@ def license_text(ctx: DocumentContext) -> str:
     custom = setting("RELEASES_LICENSE_TEXT", "")
     if custom:
         return str(custom)
-    return (f"{settings.SITE_NAME} dataset, snapshot {ctx.snapshot.version}\n\n"
+    return (f"{settings.SITE_NAME} dataset, snapshot {ctx.version}\n\n"
             "Use of this dataset is governed by the data-use agreement you accepted before downloading it, "
             f"available at {site_url()}/research/. In summary:\n\n"
             "1. Use it only for research on the fairness and robustness of face analysis models.\n"
@@ -197,42 +209,29 @@ def license_text(ctx: DocumentContext) -> str:
             "The contributors gave their consent for this use only; it can be withdrawn at any time.\n")
 
 
-def changelog(ctx: DocumentContext, out: IO[bytes]) -> None:
-    """Added and removed people and files against the previous snapshot, streamed from the DB."""
-    snap, counts = ctx.snapshot, ctx.counts
-    prev = snap.previous
+def changelog(ctx: DocumentContext, sections: ChangelogSections, out: IO[bytes]) -> None:
+    """Added and removed people and files against the previous snapshot; ``sections`` are
+    streamed (``selection.changelog_sections``), never held in memory."""
+    counts = ctx.counts
 
     def w(line: str = "") -> None:
         out.write((line + "\n").encode())
 
-    w(f"# Changelog: snapshot {snap.version}")
+    w(f"# Changelog: snapshot {ctx.version}")
     w()
-    if prev is None:
+    if ctx.previous is None:
         w(f"First snapshot: {counts['added_photos']} photos of {counts['added_subjects']} people.")
         return
-    w(f"Compared with snapshot {prev.version}:")
+    w(f"Compared with snapshot {ctx.previous}:")
     w()
     w(f"- Added: {counts['added_photos']} photos, {counts['added_subjects']} new people.")
     w(f"- Removed: {counts['removed_photos']} photos, {counts['removed_subjects']} people "
       "(withdrawn consent, deleted photos or reversed approvals).")
-    if snap.purge_of_id:
-        w(f"- This is a purged rebuild of {snap.purge_of.version if snap.purge_of else ''}: "
-          "every withdrawn person is left out.")
-    new = SnapshotEntry.objects.filter(snapshot=snap)
-    old = SnapshotEntry.objects.filter(snapshot=prev)
-    sections = [
-        ("Added people", new.exclude(subject_id__in=old.values("subject_id")).values_list("subject_id", flat=True)
-         .distinct().order_by("subject_id")),
-        ("Removed people", old.exclude(subject_id__in=new.values("subject_id")).values_list("subject_id", flat=True)
-         .distinct().order_by("subject_id")),
-        ("Added files", new.exclude(sha256__in=old.values("sha256")).values_list("file_name", flat=True)
-         .order_by("file_name")),
-        ("Removed files", old.exclude(sha256__in=new.values("sha256")).values_list("file_name", flat=True)
-         .order_by("file_name")),
-    ]
-    for title, qs in sections:
+    if ctx.purge_of is not None:
+        w(f"- This is a purged rebuild of {ctx.purge_of}: every withdrawn person is left out.")
+    for title, items in sections:
         w()
         w(f"## {title}")
         w()
-        for item in qs.iterator(chunk_size=2000):
+        for item in items:
             w(f"- {item}")

@@ -1,4 +1,5 @@
-"""Which photos a snapshot holds, read in bounded chunks.
+"""Which photos a snapshot holds and who goes in which split, read in bounded chunks; what
+changed against the previous snapshot.
 
 Memory: rows are plain dicts read by keyset pagination (``CHUNK`` at a time); what stays in
 memory is one small record per *person*, so peak memory does not grow with the photos.
@@ -6,7 +7,7 @@ memory is one small record per *person*, so peak memory does not grow with the p
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from facecommons.accounts.models import ConsentAcceptance
 from facecommons.contributions.models import Category, Contribution, ContributionFile, ContributionStatus, FileVariant
+from facecommons.releases.archive import splits
 from facecommons.releases.models import SnapshotEntry, SnapshotStatus, Subject
 
 CHUNK = 500
@@ -88,3 +90,51 @@ def iter_rows(qs: QuerySet[Contribution]) -> Iterator[list[dict[str, Any]]]:
 
 def crop_paths(files: dict[str, tuple[str, str, int]]) -> list[str]:
     return [f"{folder}/{files[v][1]}.jpg" for v, folder in CROPS if v in files]
+
+
+def people(qs: QuerySet[Contribution], *, seed: str) -> tuple[dict[int, tuple[str, str]], int]:
+    """Pass 1, one record per person: (owner id -> (subject id, split), photos). Splits are
+    person-disjoint and keep each person's split from earlier published snapshots."""
+    per_owner: dict[int, list[Any]] = {}
+    for owner_id, cats, corr in qs.values_list("owner_id", "categories", "corrected_categories").iterator(chunk_size=2000):
+        rec = per_owner.setdefault(owner_id, [0, Counter()])
+        rec[0] += 1
+        rec[1][splits.stratum_of({**(cats or {}), **(corr or {})})] += 1
+    subjects = subjects_for(per_owner)
+    strata = [(subjects[o], rec[1].most_common(1)[0][0], rec[0]) for o, rec in per_owner.items()]
+    assigned = splits.assign_splits(strata, seed=seed, fixed=earlier_splits([s for s, _, _ in strata]))
+    return {o: (subjects[o], assigned[subjects[o]]) for o in per_owner}, sum(rec[0] for rec in per_owner.values())
+
+
+def changes_against(*, snapshot_id: int, previous_id: int | None) -> dict[str, Any]:
+    """Photos and people added and removed against the previous snapshot (counts)."""
+    new = SnapshotEntry.objects.filter(snapshot_id=snapshot_id)
+    if previous_id is None:
+        return {"added_photos": new.count(), "removed_photos": 0,
+                "added_subjects": new.values("subject_id").distinct().count(), "removed_subjects": 0}
+    old = SnapshotEntry.objects.filter(snapshot_id=previous_id)
+    return {
+        "added_photos": new.exclude(sha256__in=old.values("sha256")).count(),
+        "removed_photos": old.exclude(sha256__in=new.values("sha256")).count(),
+        "added_subjects": new.exclude(subject_id__in=old.values("subject_id")).values("subject_id").distinct().count(),
+        "removed_subjects": old.exclude(subject_id__in=new.values("subject_id")).values("subject_id").distinct().count(),
+    }
+
+
+def changelog_sections(*, snapshot_id: int, previous_id: int | None) -> list[tuple[str, Iterator[str]]]:
+    """The changelog's lists (added and removed people and files), each streamed when read."""
+    if previous_id is None:
+        return []
+    new = SnapshotEntry.objects.filter(snapshot_id=snapshot_id)
+    old = SnapshotEntry.objects.filter(snapshot_id=previous_id)
+    sections = [
+        ("Added people", new.exclude(subject_id__in=old.values("subject_id")).values_list("subject_id", flat=True)
+         .distinct().order_by("subject_id")),
+        ("Removed people", old.exclude(subject_id__in=new.values("subject_id")).values_list("subject_id", flat=True)
+         .distinct().order_by("subject_id")),
+        ("Added files", new.exclude(sha256__in=old.values("sha256")).values_list("file_name", flat=True)
+         .order_by("file_name")),
+        ("Removed files", old.exclude(sha256__in=new.values("sha256")).values_list("file_name", flat=True)
+         .order_by("file_name")),
+    ]
+    return [(title, qs.iterator(chunk_size=2000)) for title, qs in sections]
