@@ -196,15 +196,14 @@ def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | 
                      enqueue: bool = True) -> Snapshot:
     """Create a pending snapshot (cut-off now) and enqueue its build after commit.
 
-    One build at a time: a second request while one is pending or building is refused.
+    One build at a time: a second request while one is pending or building is refused. The
+    database decides (the ``one_active_snapshot_build`` constraint), so two racing requests
+    cannot both pass; the IntegrityError becomes the refusal.
     """
     from facecommons.releases.tasks import snapshot_build_task
 
     if actor is not None and not is_admin(actor):
         raise ReleaseError("forbidden", "Only admins start snapshot builds.", status=403)
-    busy = Snapshot.objects.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.BUILDING]).first()
-    if busy is not None:
-        raise ReleaseError("build_in_progress", f"Snapshot {busy.version} is already being built.", status=409)
     previous = Snapshot.objects.filter(status=SnapshotStatus.PUBLISHED).order_by("-published_at", "-id").first()
     for _ in range(5):
         try:
@@ -221,7 +220,7 @@ def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | 
                 return snap
         except IntegrityError:
             busy = Snapshot.objects.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.BUILDING]).first()
-            if busy is not None:  # the one-active-build constraint: another request won the race
+            if busy is not None:  # the one-active-build constraint
                 raise ReleaseError("build_in_progress", f"Snapshot {busy.version} is already being built.", status=409) from None
             continue  # two requests picked the same version number: take the next one
     raise ReleaseError("conflict", "Could not allocate a snapshot version; please retry.", status=409)
