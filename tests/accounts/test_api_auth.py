@@ -41,11 +41,18 @@ def test_token_issued_and_usable(api_client, make_user, password):
 
 
 @pytest.mark.parametrize("payload", [
-    {}, {"email": "not-an-email", "password": "x"}, {"email": "a@example.org"}, {"password": "x"},
+    {}, {"email": "a@example.org"}, {"password": "x"}, {"email": "a@example.org", "password": ""},
 ])
 def test_token_malformed_400(api_client, payload):
     err = error(api_client.post(TOKEN, payload, format="json"), 400)
     assert err["code"] == "invalid" and err["fields"]
+
+
+def test_token_for_an_address_no_account_has_is_wrong_credentials(api_client):
+    """Any string is a well-formed login: one that is no account's address (whatever its
+    form) is wrong credentials, as the schema says, not malformed input."""
+    err = error(api_client.post(TOKEN, {"email": "not-an-email", "password": "x"}, format="json"), 400)
+    assert err["code"] == "invalid_credentials"
 
 
 def test_token_bad_credentials_same_answer(api_client, make_user, password):

@@ -147,3 +147,28 @@ def test_production_settings_unknown_api_host_is_json_400(settings):
     client = Client(raise_request_exception=False)
     resp = client.get("/api/v1/taxonomy/", HTTP_HOST="evil.example")
     assert_error(resp, 400)
+
+
+@pytest.mark.parametrize("query", ["limit=abc", "limit=0", "offset=null", "offset=-1", "status=AAA"])
+def test_malformed_list_parameters_are_400_not_ignored(make_user, client_for, query):
+    """A page size, offset or filter the schema calls invalid is refused, not replaced by the default."""
+    error = assert_error(client_for(make_user()).get(f"/api/v1/contributions/?{query}"), 400)
+    assert error["code"] == "invalid" and query.split("=")[0] in error["fields"]
+
+
+def test_held_ids_must_be_strings(make_user, client_for):
+    """DRF's UUID field takes an integer (and so false) as a UUID's number; the schema says string."""
+    moderator = client_for(make_user(role="moderator"))
+    error = assert_error(moderator.post("/api/v1/moderation/next/", json.dumps({"held": [False]}),
+                                        content_type="application/json"), 400)
+    assert "held" in error["fields"]
+
+
+def test_nested_field_errors_are_sentences_not_reprs(make_user, client_for):
+    """An error inside a list item reads "item 2: ...", never Python's repr of DRF's errors."""
+    researcher = client_for(make_user(role="researcher"))
+    resp = researcher.post("/api/v1/training-runs/", json.dumps({
+        "snapshot": "2026.1", "task": "category", "policy_values": ["ok", "bad\x00"]}), content_type="application/json")
+    error = assert_error(resp, 400)
+    assert error["fields"]["policy_values"] == ["item 2: Null characters are not allowed."]
+    assert "ErrorDetail" not in error["message"]

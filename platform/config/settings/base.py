@@ -247,7 +247,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "facecommons.common.api.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -260,6 +260,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Two APIs have a "task" choice field (evaluation models, workbench runs): name each enum.
+    # Request bodies get their own components, so a request documents what the server checks:
+    # non-blank strings (minLength 1) and uploads as binary files, not URIs.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Bodies are documented as JSON (the upload as multipart, declared on its view): a form
+    # encoding cannot carry the lists, objects and nulls the bodies hold. Forms still parse.
+    "PARSER_WHITELIST": ["facecommons.common.parsers.JSONObjectParser"],
     "ENUM_NAME_OVERRIDES": {"TrainingTaskEnum": ["face-vs-background", "category", "verification"],
                             "EvaluationTaskEnum": ["detection", "verification"]},
 }

@@ -6,7 +6,8 @@ from rest_framework import serializers
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    # Any string: an address that is not an account's is wrong credentials (401), whatever its form.
+    email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
     otp = serializers.CharField(max_length=12, required=False, allow_blank=True,
                                 help_text="The current code of your authenticator app, when two-factor is enabled.")

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, Suspicio
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext
-from rest_framework import exceptions, status
+from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -39,9 +39,20 @@ class ApiError(ServiceError, exceptions.APIException):
         self.error_code = code
 
 
+def _messages(detail: Any) -> list[str]:
+    """The plain sentences of one field's errors; a list item's or a nested field's are
+    prefixed with where they are ("item 3: ...", "age_range: ..."), never a Python repr."""
+    if isinstance(detail, dict):
+        return [f"{'item ' + str(k + 1) if isinstance(k, int) else k}: {m}"
+                for k, v in detail.items() for m in _messages(v)]
+    if isinstance(detail, list):
+        return [m for v in detail for m in _messages(v)]
+    return [str(detail)]
+
+
 def _flatten(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
-        return {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in detail.items()}
+        return {k: _messages(v) for k, v in detail.items()}
     return {}
 
 
@@ -94,3 +105,32 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body = {"code": str(code), "message": str(detail)}
     response.data = {"error": body}
     return response
+
+
+class LimitOffsetPagination(pagination.LimitOffsetPagination):
+    """DRF's limit/offset pagination, except that a ``limit`` or ``offset`` that is not a
+    whole number (``?offset=null``, ``?limit=-3``) is refused with 400, not silently replaced
+    by the default: the schema says integer, and a client with a bug should hear about it."""
+
+    def _whole(self, request: Any, name: str, *, minimum: int) -> None:
+        raw = request.query_params.get(name)
+        if raw is None or raw == "":
+            return
+        try:
+            value = int(raw)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise ApiError(f"{name} must be a whole number of at least {minimum}.", code="invalid",
+                           fields={name: [f"A whole number of at least {minimum}."]})
+
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        self._whole(request, self.limit_query_param, minimum=1)
+        self._whole(request, self.offset_query_param, minimum=0)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for p in params:
+            p["schema"]["minimum"] = 1 if p["name"] == self.limit_query_param else 0
+        return params

@@ -12,6 +12,7 @@ from typing import Any
 
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
 
 # The body of every error (common/api.py). A plain schema, not a serializer: a serializer
 # field cannot be called "fields".
@@ -43,7 +44,18 @@ COMMON_ERRORS = {
 BODY_ERRORS = {"413": "Request body too large", "415": "Unsupported media type"}
 
 
+# DRF refuses a NUL character in any text field (the databases cannot store one): say so.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
 class AutoSchema(openapi.AutoSchema):
+    def _map_serializer_field(self, field: Any, direction: Any, bypass_extensions: bool = False) -> dict[str, Any]:
+        meta: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (direction == "request" and isinstance(field, serializers.CharField) and meta.get("type") == "string"
+                and not {"format", "pattern", "enum"} & set(meta)):
+            meta["pattern"] = NO_NUL_PATTERN
+        return meta
+
     def get_auth(self) -> list[dict[str, Any]]:
         """As discovered, plus "no credentials" wherever the view's permissions let an
         anonymous caller in (drf-spectacular only sees that for AllowAny itself)."""

@@ -81,12 +81,15 @@ class ContributionListApi(APIView):
     @extend_schema(operation_id="contributions_list", responses=ContributionPageSerializer,
                    summary="Your own contributions, newest first",
                    parameters=[OpenApiParameter("status", str, enum=list(ContributionStatus.values)),
-                               OpenApiParameter("limit", int, description="Page size (default 50)."),
-                               OpenApiParameter("offset", int, description="Index of the first result.")])
+                               OpenApiParameter("limit", {"type": "integer", "minimum": 1}, description="Page size (default 50, at least 1)."),
+                               OpenApiParameter("offset", {"type": "integer", "minimum": 0}, description="Index of the first result (at least 0).")])
     def get(self, request: Request) -> Response:
         qs = contribution_list_for_owner(owner=request.user).select_related("taxonomy")
         status_filter = request.query_params.get("status")
         if status_filter:
+            if status_filter not in ContributionStatus.values:
+                raise ApiError(f"Unknown status {status_filter!r}; use one of {', '.join(ContributionStatus.values)}.",
+                               code="invalid", fields={"status": ["Not a known status."]})
             qs = qs.filter(status=status_filter)
         pagination: Any = api_settings.DEFAULT_PAGINATION_CLASS
         if pagination is not None:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from facecommons.common.fields import CategoriesField, FreeTextField
 from facecommons.contributions.models import Contribution
 
 
@@ -92,15 +93,15 @@ class ContributionUploadSerializer(serializers.Serializer):
 
     image = serializers.FileField(help_text="JPEG, PNG, WebP or HEIC; at most 25 MB and 50 megapixels, "
                                             "short side at least 128 px (UPLOAD_MIN_SHORT_SIDE).")
-    categories = serializers.JSONField(help_text='JSON object: category key -> value key, or list of value keys '
+    categories = CategoriesField(help_text='JSON object: category key -> value key, or list of value keys '
                                                  '(e.g. {"age_range": "25_34", "ethnicity": ["black"]}).')
-    free_text = serializers.JSONField(required=False, help_text="JSON object: category key -> self-described text "
+    free_text = FreeTextField(required=False, help_text="JSON object: category key -> self-described text "
                                                                "(for values that allow it), at most 100 characters.")
 
 
 class ContributionUpdateSerializer(serializers.Serializer):
-    categories = serializers.JSONField(required=False, help_text="Category changes (merged with the current ones).")
-    free_text = serializers.JSONField(required=False)
+    categories = CategoriesField(required=False, help_text="Category changes (merged with the current ones).")
+    free_text = FreeTextField(required=False)
 
 
 # Documentation-only serializers. Their fields "label", "help_text" and "required" shadow

@@ -9,14 +9,13 @@ from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from facecommons.accounts.roles import is_admin
-from facecommons.common.api import ApiError
+from facecommons.common.api import ApiError, LimitOffsetPagination
 from facecommons.evaluation import selectors, services
 from facecommons.evaluation.models import EvaluationRun, RunScope, RunStatus
 

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from facecommons.accounts.roles import is_moderator
 from facecommons.common.api import ApiError
+from facecommons.common.fields import StrictUUIDField
 from facecommons.contributions.models import Contribution
 from facecommons.moderation.models import Decision, RejectReason, ReviewLease
 from facecommons.moderation.selectors import contribution_evidence
@@ -33,7 +34,7 @@ class IsModerator(BasePermission):
 
 
 class NextSerializer(serializers.Serializer):
-    held = serializers.ListField(child=serializers.UUIDField(), required=False, max_length=MAX_HELD,
+    held = serializers.ListField(child=StrictUUIDField(), required=False, max_length=MAX_HELD,
                                  help_text="ids the client already holds (its buffer): not handed out again")
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from facecommons.common.fields import AcceptField
 from facecommons.releases.models import ResearcherApplication, Snapshot
 from facecommons.releases.selectors import snapshot_progress
 
@@ -51,14 +52,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
 class ApplicationCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     institution = serializers.CharField(max_length=300)
-    purpose = serializers.CharField(max_length=5000)
+    purpose = serializers.CharField(min_length=20, max_length=5000)
     agreement_version = serializers.IntegerField(help_text="the current data-use agreement version you accept")
-    accept_agreement = serializers.BooleanField()
-
-    def validate_accept_agreement(self, value: bool) -> bool:
-        if not value:
-            raise serializers.ValidationError("You must accept the data-use agreement.")
-        return value
+    accept_agreement = AcceptField(message="You must accept the data-use agreement.")
 
 
 class ApplicationDecisionSerializer(serializers.Serializer):

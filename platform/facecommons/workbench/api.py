@@ -7,13 +7,12 @@ from typing import Any
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from facecommons.common.api import ApiError
+from facecommons.common.api import ApiError, LimitOffsetPagination
 from facecommons.workbench import selectors, services
 from facecommons.workbench.models import PolicyKind, Task, TrainingRun
 from facecommons.workbench.tasks import enqueue_training
@@ -47,8 +46,8 @@ def start_from(data: dict[str, Any], actor: Any) -> TrainingRun:
             epochs=data["epochs"], actor=actor,
             policy={"kind": data["policy"], "category": data["policy_category"], "values": data["policy_values"],
                     "max_photos": data["max_photos"]})
-    except services.WorkbenchError as exc:
-        raise ApiError(str(exc), code="invalid") from exc
+    except services.WorkbenchError as exc:  # well formed, but no such published snapshot or no such recipe
+        raise ApiError(str(exc), code="run_refused") from exc
     enqueue_training(run.pk)
     return run
 
