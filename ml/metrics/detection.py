@@ -19,7 +19,18 @@ import pandas as pd
 
 from ml.metrics._boot import boot_group_sums, safe_ratio
 from ml.metrics.fairness import gn_score
-from ml.metrics.groups import SUMMARY, GroupSpec, MetricRow, binary_frame, default_specs, explode, make_row, multi_frame
+from ml.metrics.groups import (
+    SUMMARY,
+    GroupSpec,
+    MetricRow,
+    binary_frame,
+    default_specs,
+    explode,
+    group_codes,
+    make_row,
+    multi_frame,
+    subject_codes,
+)
 from ml.metrics.intervals import percentile_interval, subject_weights, wilson
 
 IOU_THRESHOLD = 0.5
@@ -100,8 +111,7 @@ def detection_metrics(hits: np.ndarray, labels: Sequence[dict[str, Any]], subjec
     n_photos = hits.size
     enh = np.full(n_photos, np.nan) if enhanced_hits is None else np.asarray(enhanced_hits, dtype=float)
     has_enh = ~np.isnan(enh)
-    subj_codes, _ = pd.factorize(pd.Series(list(subjects), dtype=object))
-    n_subj = int(subj_codes.max()) + 1 if n_photos else 0
+    subj_codes, n_subj = subject_codes(subjects)
     weights = subject_weights(n_subj, n_boot, seed)
     rows: list[MetricRow] = []
 
@@ -113,8 +123,7 @@ def detection_metrics(hits: np.ndarray, labels: Sequence[dict[str, Any]], subjec
     e_frames = iter(multi_frame(e_blocks, 2, RATE_METRICS))
     for (spec, idx, vals), frame in zip(exploded, frames, strict=True):
         cat = spec.category
-        groups = [str(g) for g in frame.index]
-        codes = pd.Categorical(vals, categories=groups).codes.astype(np.int64)
+        groups, codes = group_codes(vals, frame.index)
         sufficient = []
         ks, ns = frame["k"].to_numpy(dtype=float), frame["n"].to_numpy(dtype=float)
         for g, k_f, n_f in zip(groups, ks, ns, strict=True):
@@ -127,8 +136,7 @@ def detection_metrics(hits: np.ndarray, labels: Sequence[dict[str, Any]], subjec
         sel = has_enh[idx]
         if sel.any():
             e_frame = next(e_frames)
-            e_groups = [str(g) for g in e_frame.index]
-            e_codes = pd.Categorical(vals[sel], categories=e_groups).codes.astype(np.int64)
+            e_groups, e_codes = group_codes(vals[sel], e_frame.index)
             diff = enh[idx][sel] - hits[idx][sel].astype(float)
             e_subj = subj_codes[idx][sel]
             num, den = boot_group_sums(lambda lo, hi, s=e_subj: weights[:, s[lo:hi]], diff, e_codes,

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 CATEGORIES: tuple[str, ...] = ("age_range", "gender", "ethnicity", "skin_tone", "accessories", "lighting")
 #: The intersections reported besides the single categories (NIST FRVT part 3 looks at sex × race).
@@ -74,6 +75,19 @@ def explode(labels: Sequence[dict[str, Any]], spec: GroupSpec) -> tuple[np.ndarr
             idx.append(i)
             vals.append(v)
     return np.asarray(idx, dtype=np.int64), np.asarray(vals, dtype=object)
+
+
+def subject_codes(subjects: Sequence[str]) -> tuple[np.ndarray, int]:
+    """(int64 code per photo, number of subjects): the bootstrap's unit, numbered 0..n-1."""
+    codes = np.asarray(pd.factorize(pd.Series(list(subjects), dtype=object))[0], dtype=np.int64)
+    return codes, int(codes.max()) + 1 if codes.size else 0
+
+
+def group_codes(vals: np.ndarray, groups: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+    """(group names, int64 code per row of ``explode``): the sorted distinct values, unless
+    ``groups`` gives the order (e.g. a frame's index)."""
+    names = sorted({str(v) for v in vals}) if groups is None else [str(g) for g in groups]
+    return names, pd.Categorical(vals.astype(str), categories=names).codes.astype(np.int64)
 
 
 def explode_pairs(labels: Sequence[dict[str, Any]], spec: GroupSpec, a: np.ndarray,

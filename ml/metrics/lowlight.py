@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ml.metrics._boot import boot_group_sums
-from ml.metrics.groups import GroupSpec, MetricRow, default_specs, explode, make_row
+from ml.metrics.groups import GroupSpec, MetricRow, default_specs, explode, group_codes, make_row, subject_codes
 from ml.metrics.intervals import percentile_interval, subject_weights, wilson
 
 
@@ -31,16 +30,14 @@ def lowlight_metrics(lit: np.ndarray, dark: Mapping[float, np.ndarray], enhanced
       no number where darkness lost nothing.
     """
     lit = np.asarray(lit, dtype=float)
-    subj_codes = pd.factorize(pd.Series(list(subjects), dtype=object))[0].astype(np.int64)
-    n_subj = int(subj_codes.max()) + 1 if subj_codes.size else 0
+    subj_codes, n_subj = subject_codes(subjects)
     weights = subject_weights(n_subj, n_boot, seed)
     rows: list[MetricRow] = []
     for spec in specs or default_specs():
         idx, vals = explode(labels, spec)
         if idx.size == 0:
             continue
-        groups = sorted({str(v) for v in vals})
-        codes = pd.Categorical(vals.astype(str), categories=groups).codes.astype(np.int64)
+        groups, codes = group_codes(vals)
         n = np.bincount(codes, minlength=len(groups))
         for level in sorted(dark):
             key = level_key(level)

@@ -15,11 +15,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ml.metrics._boot import boot_group_sums, safe_ratio
 from ml.metrics.fairness import fairness_discrepancy_rate, gn_score, worst_best_ratio
-from ml.metrics.groups import SUMMARY, Curve, GroupSpec, MetricRow, default_specs, explode_pairs, make_row, multi_frame
+from ml.metrics.groups import (
+    SUMMARY,
+    Curve,
+    GroupSpec,
+    MetricRow,
+    default_specs,
+    explode_pairs,
+    group_codes,
+    make_row,
+    multi_frame,
+    subject_codes,
+)
 from ml.metrics.intervals import percentile_interval, subject_weights
 
 
@@ -44,7 +54,7 @@ def make_pairs(subjects: Sequence[str], valid: np.ndarray | None = None, *, max_
     """Every genuine pair, and every impostor pair or a seeded uniform sample of ``max_impostor``.
 
     ``valid`` masks out photos without an embedding (a face the verifier could not enrol)."""
-    subj = np.asarray(pd.factorize(pd.Series(list(subjects), dtype=object))[0], dtype=np.int64)
+    subj, _ = subject_codes(subjects)
     n = subj.size
     ok = np.ones(n, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
     v = np.flatnonzero(ok)
@@ -210,8 +220,7 @@ def verification_metrics(distances: np.ndarray, pairs: Pairs, subjects: Sequence
     """
     d = np.asarray(distances, dtype=np.float64)
     gen = pairs.genuine
-    subj = np.asarray(pd.factorize(pd.Series(list(subjects), dtype=object))[0], dtype=np.int64)
-    n_subj = int(subj.max()) + 1 if subj.size else 0
+    subj, n_subj = subject_codes(subjects)
     weights = subject_weights(n_subj, n_boot, seed)
     names = list(thresholds)
     grid = np.unique(np.quantile(d, np.linspace(0, 1, det_points))) if d.size else np.zeros(0)
@@ -231,8 +240,7 @@ def verification_metrics(distances: np.ndarray, pairs: Pairs, subjects: Sequence
         cat = spec.category
         g_rows = gen[idx]
         d_rows = d[idx]
-        groups = [str(x) for x in frame.index]
-        codes = pd.Categorical(vals, categories=groups).codes.astype(np.int64)
+        groups, codes = group_codes(vals, frame.index)
 
         # Bootstrap: columns imp, gen, then (false match, false non-match) per threshold.
         cols = [~g_rows, g_rows]

@@ -7,11 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ml.metrics._boot import boot_group_sums, safe_ratio
 from ml.metrics.fairness import gn_score, worst_best_ratio
-from ml.metrics.groups import SUMMARY, GroupSpec, MetricRow, default_specs, explode, make_row
+from ml.metrics.groups import (
+    SUMMARY,
+    GroupSpec,
+    MetricRow,
+    default_specs,
+    explode,
+    group_codes,
+    make_row,
+    subject_codes,
+)
 from ml.metrics.intervals import percentile_interval, subject_weights, wilson
 
 
@@ -25,16 +33,14 @@ def rate_metrics(success: np.ndarray, labels: Sequence[dict[str, Any]], subjects
     mean(acc_1, acc_2) − |acc_1 − acc_2|) and ``<error_metric>_ratio`` (worst / best), with
     subject-bootstrap intervals."""
     ok = np.asarray(success, dtype=bool)
-    subj_codes = pd.factorize(pd.Series(list(subjects), dtype=object))[0].astype(np.int64)
-    n_subj = int(subj_codes.max()) + 1 if subj_codes.size else 0
+    subj_codes, n_subj = subject_codes(subjects)
     weights = subject_weights(n_subj, n_boot, seed)
     rows: list[MetricRow] = []
     for spec in specs or default_specs():
         idx, vals = explode(labels, spec)
         if idx.size == 0:
             continue
-        groups = sorted({str(v) for v in vals})
-        codes = pd.Categorical(vals.astype(str), categories=groups).codes.astype(np.int64)
+        groups, codes = group_codes(vals)
         k = np.bincount(codes, weights=ok[idx].astype(float), minlength=len(groups)).astype(int)
         n = np.bincount(codes, minlength=len(groups)).astype(int)
         for g, kg, ng in zip(groups, k, n, strict=True):
