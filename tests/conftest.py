@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import sys
 from collections.abc import Callable
@@ -15,6 +16,22 @@ for p in (ROOT / "platform", ROOT):
         sys.path.insert(0, str(p))
 
 PASSWORD = "correct-horse-battery-staple-42"
+
+
+@pytest.fixture
+def fresh_storage(settings, tmp_path):
+    """A fresh, empty private storage for this test (file-system backends point into
+    ``tmp_path/media``; an S3 run keeps its bucket); returns the root. The apps whose tests
+    count stored files use it from an autouse fixture of their conftest."""
+    root = tmp_path / "media"
+    root.mkdir()
+    storages = copy.deepcopy(settings.STORAGES)
+    for alias in ("default", "private"):
+        if storages[alias]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
+            storages[alias]["OPTIONS"]["location"] = str(root)
+    settings.STORAGES = storages
+    settings.MEDIA_ROOT = str(root)
+    return root
 
 
 @pytest.fixture

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import os
 
 import pytest
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
+def private_media(fresh_storage):
     """A fresh, empty private storage for this test; returns its root."""
-    root = tmp_path / "media"
-    root.mkdir()
-    storages = copy.deepcopy(settings.STORAGES)
-    for alias in ("default", "private"):
-        if storages[alias]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
-            storages[alias]["OPTIONS"]["location"] = str(root)
-    settings.STORAGES = storages
-    settings.MEDIA_ROOT = str(root)
-    return root
+    return fresh_storage
 
 
 def list_storage(root) -> list[str]:

@@ -3,7 +3,6 @@ face, and a fresh private storage per test."""
 
 from __future__ import annotations
 
-import copy
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,15 +15,8 @@ from ml.detectors import Detection
 
 
 @pytest.fixture(autouse=True)
-def private_media(settings, tmp_path):
-    root = tmp_path / "media"
-    root.mkdir()
-    storages = copy.deepcopy(settings.STORAGES)
-    for alias in ("default", "private"):
-        if storages[alias]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
-            storages[alias]["OPTIONS"]["location"] = str(root)
-    settings.STORAGES = storages
-    settings.MEDIA_ROOT = str(root)
+def private_media(settings, fresh_storage):
+    root = fresh_storage
     settings.EVAL_MIN_GROUP_SIZE = 10
     settings.EVAL_BOOTSTRAP_REPLICATES = 100
     settings.STATS_MIN_COUNT = 5

@@ -3,23 +3,13 @@ generated one, fast training settings."""
 
 from __future__ import annotations
 
-import copy
-
 import pytest
 
 from ml.workbench import synthetic
 
 
 @pytest.fixture(autouse=True)
-def workbench_env(settings, tmp_path, monkeypatch):
-    root = tmp_path / "media"
-    root.mkdir()
-    storages = copy.deepcopy(settings.STORAGES)
-    for alias in ("default", "private"):
-        if storages[alias]["BACKEND"] == "django.core.files.storage.FileSystemStorage":
-            storages[alias]["OPTIONS"]["location"] = str(root)
-    settings.STORAGES = storages
-    settings.MEDIA_ROOT = str(root)
+def workbench_env(settings, tmp_path, monkeypatch, fresh_storage):
     settings.EVAL_MIN_GROUP_SIZE = 2
     settings.EVAL_BOOTSTRAP_REPLICATES = 20
     settings.STATS_MIN_COUNT = 2
