@@ -2,6 +2,9 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils import timezone
+from django.views.decorators.cache import cache_page
+from django.views.decorators.http import last_modified
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -16,12 +19,20 @@ api_v1 = [
     path("", include("facecommons.rewards.api_urls")),
 ]
 
+# The catalogues are compiled before the process starts and never change while it runs: the
+# JavaScript catalogue is built once per language and process (the cache key carries the active
+# language) and browsers keep it a day; the page asks for it with its language in the URL, so a
+# switch of language is a new URL, and a restart (a deployment) answers conditional requests anew.
+STARTED = timezone.now()
+javascript_catalog = last_modified(lambda request, **kwargs: STARTED)(
+    cache_page(24 * 3600, key_prefix=f"jsi18n-{STARTED.timestamp():.0f}")(JavaScriptCatalog.as_view()))
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # The language switcher posts here (Django's set_language: a cookie, then back).
     path("i18n/", include("django.conf.urls.i18n")),
     # The interface strings of static/*.js in the visitor's language (gettext() in JS).
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("jsi18n/", javascript_catalog, name="javascript-catalog"),
     path("accounts/", include("allauth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

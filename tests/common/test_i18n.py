@@ -101,3 +101,24 @@ def test_javascript_catalog_is_translated(client) -> None:
     body = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert '"Ready to upload": "Lista para subir"' in body
     assert "Subiendo" in body
+
+
+@pytest.mark.django_db
+def test_javascript_catalog_is_cached_per_language(client, settings) -> None:
+    """Built once per language and process, kept by browsers, and asked for with the page's
+    language in its URL: a French visitor never gets the Spanish catalogue from a cache."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": "jsi18n-test"}}
+    from django.core.cache import cache
+
+    cache.clear()
+    es = client.get("/jsi18n/?l=es", HTTP_ACCEPT_LANGUAGE="es")
+    assert "max-age=86400" in es["Cache-Control"] and es.has_header("Last-Modified")
+    assert '"Ready to upload": "Lista para subir"' in es.content.decode()
+    fr = client.get("/jsi18n/?l=fr", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Lista para subir" not in fr and '"Ready to upload": "' in fr
+    assert client.get("/jsi18n/?l=es", HTTP_ACCEPT_LANGUAGE="es").content == es.content  # from the cache
+    again = client.get("/jsi18n/?l=es", HTTP_ACCEPT_LANGUAGE="es", HTTP_IF_MODIFIED_SINCE=es["Last-Modified"])
+    assert again.status_code == 304
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert 'src="/jsi18n/?l=fr"' in page
