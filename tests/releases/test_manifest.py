@@ -128,7 +128,7 @@ def test_every_transition_is_audited_failures_included(make_dataset, release_adm
     make_dataset(3)
     snap = snapshot_request(actor=release_admin, enqueue=False)
 
-    def boom(s):
+    def boom(s, **kw):
         raise OSError("disk full")
 
     monkeypatch.setattr(build_module, "_build", boom)

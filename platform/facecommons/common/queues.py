@@ -19,7 +19,10 @@ def task_routes() -> dict[str, dict[str, str]]:
     """Route by module: each app's tasks go to the queue that suits their cost."""
     return {
         # Housekeeping that lives beside its app's tasks (exact names win over patterns).
+        # Reconcilers must not wait behind the long work they recover.
         "facecommons.pipeline.tasks.reconcile_stuck": {"queue": Queue.DEFAULT.value},
+        "facecommons.evaluation.tasks.evaluation_resume": {"queue": Queue.DEFAULT.value},
+        "facecommons.releases.tasks.snapshot_resume_task": {"queue": Queue.DEFAULT.value},
         "facecommons.pipeline.tasks.*": {"queue": Queue.INGEST.value},
         "facecommons.evaluation.tasks.*": {"queue": Queue.EVALUATION.value},
         "facecommons.workbench.tasks.*": {"queue": Queue.EVALUATION.value},  # training: CPU-heavy like evaluations

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from facecommons.common.leases import LeaseFields
+
 
 class ExternalFormat(models.TextChoices):
     UTKFACE = "utkface", _("UTKFace (labels in file names)")
@@ -178,7 +180,7 @@ class ChunkStatus(models.TextChoices):
     DONE = "done", _("done")
 
 
-class EvaluationChunk(models.Model):
+class EvaluationChunk(LeaseFields):
     """Items [start, stop) of a run. A worker claims it with a lease; a chunk whose worker died
     is claimed again when the lease expires, and redoes only what the cache does not hold."""
 
@@ -187,8 +189,6 @@ class EvaluationChunk(models.Model):
     start = models.PositiveIntegerField()
     stop = models.PositiveIntegerField()
     status = models.CharField(max_length=8, choices=ChunkStatus.choices, default=ChunkStatus.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
     computed = models.PositiveIntegerField(default=0)
     reused = models.PositiveIntegerField(default=0)
     done_at = models.DateTimeField(null=True, blank=True)

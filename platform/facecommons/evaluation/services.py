@@ -10,7 +10,6 @@ import logging
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,14 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.mail import mail_admins, send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image, ImageOps
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
 from facecommons.common.errors import ServiceError
+from facecommons.common.leases import Heartbeat, Lease, lease_claim, lease_renew
 from facecommons.common.storage import storage_save_bytes
 from facecommons.contributions.services import atomic_write
 from facecommons.evaluation import engine, importers, stress
@@ -325,17 +325,23 @@ def evaluation_run_start(*, scope: str = RunScope.CURRENT, snapshot_version: str
 # --- processing chunks -------------------------------------------------------------------
 
 def chunk_lease_seconds() -> int:
-    return int(setting("EVAL_CHUNK_LEASE_SECONDS", 900))
+    # Short, because the chunk's task renews it every third of it (``chunk_heartbeat``): a
+    # worker killed mid-chunk is noticed this long after its last beat, not after the chunk's
+    # whole time limit.
+    return int(setting("EVAL_CHUNK_LEASE_SECONDS", 30))
 
 
-def chunk_claim(*, chunk_id: int) -> bool:
-    """Take the chunk for this worker unless it is done or another worker's lease still runs."""
-    now = timezone.now()
-    from django.db.models import Q
+def chunk_claim(*, chunk_id: int) -> Lease | None:
+    """Take the chunk for this worker unless it is done or another worker's lease still runs.
+    The lease's fence is the chunk's attempt count."""
+    return lease_claim(EvaluationChunk.objects.filter(status=ChunkStatus.PENDING), pk=chunk_id,
+                       seconds=chunk_lease_seconds())
 
-    return EvaluationChunk.objects.filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now), pk=chunk_id, status=ChunkStatus.PENDING,
-    ).update(lease_expires_at=now + timedelta(seconds=chunk_lease_seconds()), attempts=F("attempts") + 1) == 1
+
+def chunk_heartbeat(lease: Lease) -> Heartbeat:
+    """Renews the chunk's lease every third of it while the chunk is computed."""
+    return Heartbeat(lambda: lease_renew(lease, where=Q(status=ChunkStatus.PENDING)), every=lease.seconds / 3,
+                     name=f"evaluation chunk {lease.pk}")
 
 
 def _specs(run: EvaluationRun) -> list[engine.ModelSpec]:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from facecommons.common.leases import LeaseLost, lease_expired_q, lease_release
 from facecommons.evaluation import services
 from facecommons.evaluation.models import ChunkStatus, EvaluationChunk, EvaluationRun, RunScope, RunStatus
 
@@ -34,16 +35,21 @@ def enqueue_run(run_id: int) -> None:
 
 @shared_task(**COMMON, soft_time_limit=1800, time_limit=1900, autoretry_for=(ConnectionError,), max_retries=3)
 def evaluation_chunk(chunk_id: int) -> None:
-    if not services.chunk_claim(chunk_id=chunk_id):
+    lease = services.chunk_claim(chunk_id=chunk_id)
+    if lease is None:
         return  # done already, or another worker holds the lease
     chunk = EvaluationChunk.objects.only("run_id").get(pk=chunk_id)
     try:
-        services.chunk_process(chunk_id=chunk_id)
+        with services.chunk_heartbeat(lease) as heartbeat:
+            services.chunk_process(chunk_id=chunk_id, on_item=heartbeat.check)
+    except LeaseLost:
+        logger.warning("evaluation chunk %s: taken over by another worker; stopped", chunk_id)
+        return
     except Exception as exc:
         logger.exception("evaluation chunk %s failed", chunk_id)
         # Release the lease so a retry (or evaluation_resume) can pick it up again soon.
-        EvaluationChunk.objects.filter(pk=chunk_id).update(lease_expires_at=None)
-        if EvaluationChunk.objects.filter(pk=chunk_id, attempts__gte=3).exists():
+        lease_release(lease)
+        if lease.attempt >= 3:
             services.run_fail(run_id=chunk.run_id, error=f"chunk {chunk_id}: {exc!r}")
         raise
     if services.run_try_begin_finalise(run_id=chunk.run_id):
@@ -89,13 +95,24 @@ def evaluation_nightly() -> None:
 @shared_task(**COMMON, expires=540)
 def evaluation_resume() -> None:
     """Re-enqueue the chunks of running runs whose lease ran out (a dead worker, a lost message)
-    and the metrics of runs stuck in ``finalising``."""
+    and the metrics of runs stuck in ``finalising``. Runs every 10 s (beat): a chunk is sent
+    again at most once per lease length, so a chunk whose message waits in a long queue is not
+    sent again and again; one never claimed is sent again only after ten minutes."""
+    from django.core.cache import cache
+
     now = timezone.now()
     stale = EvaluationChunk.objects.filter(
-        Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True, run__started_at__lt=now - timedelta(minutes=10)),
+        Q(lease_expires_at__isnull=False) & lease_expired_q(now=now)
+        | Q(lease_expires_at__isnull=True, run__started_at__lt=now - timedelta(minutes=10)),
         status=ChunkStatus.PENDING, run__status=RunStatus.RUNNING)
-    for cid in stale.values_list("pk", flat=True)[:1000]:
+    # Keyed by the lapsed claim (its expiry), so the key of another chunk or claim never matches.
+    keys = {cid: f"evaluation:requeued:{cid}:{(expiry or started).timestamp()}"
+            for cid, expiry, started in stale.values_list("pk", "lease_expires_at", "run__started_at")[:1000]}
+    recent = cache.get_many(list(keys.values()))
+    ids = [cid for cid, key in keys.items() if key not in recent]
+    for cid in ids:
         evaluation_chunk.delay(cid)
+    cache.set_many({keys[cid]: 1 for cid in ids}, timeout=max(30, services.chunk_lease_seconds()))
     for run in EvaluationRun.objects.filter(status=RunStatus.RUNNING, chunks_total__gt=0):
         if services.run_try_begin_finalise(run_id=run.pk):
             evaluation_finalise.delay(run.pk)

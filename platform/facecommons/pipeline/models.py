@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.db import models
 
+from facecommons.common.leases import LeaseFields
 from facecommons.contributions.models import Contribution
 
 
-class PhotoAnalysis(models.Model):
+class PhotoAnalysis(LeaseFields):
     """One row per contribution, rewritten in place by the (idempotent) pipeline task.
 
     ``detections_*`` are lists of ``ml.detectors.Detection.as_dict()`` in the coordinates of the
@@ -35,14 +36,14 @@ class PhotoAnalysis(models.Model):
     # the labelled hard cases of the reference detector, carried into snapshots.
     detector_missed = models.BooleanField(default=False, db_index=True)
     timings_ms = models.JSONField(default=dict, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # ``attempts`` and ``lease_expires_at`` (LeaseFields): the claims so far and the current one's end.
     # The claim of the run now working on the contribution: a second run (a redelivered or
     # duplicate message) leaves it alone until the lease expires, and a run whose claim was
     # taken over discards its results instead of writing them.
     claim_token = models.CharField(max_length=32, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)  # the reconciler's filter
     error = models.TextField(blank=True, help_text="the unexpected error of the last failed run, if any")
 
     class Meta:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.conf import setting
+from facecommons.common.leases import Lease, lease_claim, lease_expired_q, lease_release, lease_seconds_left
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
 from facecommons.contributions.models import Contribution, ContributionFile, ContributionStatus, FileVariant
 from facecommons.contributions.services import atomic_write, contribution_transition
@@ -148,6 +148,7 @@ class Claim:
     original_key: str
     original_sha256: str
     declared_low_light: bool | None = None
+    lease: Lease | None = None
 
 
 class ClaimBusy(Exception):
@@ -170,10 +171,12 @@ def pipeline_claim(*, contribution_id: str) -> Claim | None:
             return None
         analysis, _ = PhotoAnalysis.objects.get_or_create(contribution=c)
         now = timezone.now()
-        if c.status == S.PROCESSING and analysis.lease_expires_at and analysis.lease_expires_at > now:
-            raise ClaimBusy(str(c.pk), (analysis.lease_expires_at - now).total_seconds())
-        if c.status == S.RECEIVED:
-            analysis.attempts = 0  # a new round (first upload, or re-opened by an admin)
+        if c.status == S.PROCESSING and lease_seconds_left(analysis.lease_expires_at, now=now) > 0:
+            raise ClaimBusy(str(c.pk), lease_seconds_left(analysis.lease_expires_at, now=now))
+        if c.status == S.RECEIVED and (analysis.attempts or analysis.lease_expires_at):
+            # A new round (first upload, or re-opened by an admin): earlier claims do not count.
+            analysis.attempts, analysis.lease_expires_at = 0, None
+            analysis.save(update_fields=["attempts", "lease_expires_at"])
         if analysis.attempts >= max_attempts:
             error = (f"Processing was attempted {analysis.attempts} times without finishing "
                      f"(worker killed or timed out each time).{' Last error: ' + analysis.error if analysis.error else ''}")
@@ -183,19 +186,16 @@ def pipeline_claim(*, contribution_id: str) -> Claim | None:
             analysis.save(update_fields=["lease_expires_at", "claim_token", "verdict_code"])
             contribution_transition(contribution=c, to=S.FAILED, action="pipeline_failed", error=error)
             return None
+        lease = lease_claim(PhotoAnalysis.objects.all(), pk=c.pk, seconds=lease_seconds(), fence_column="claim_token",
+                            set={"started_at": now, "finished_at": None}, now=now)
+        if lease is None:  # not under the contribution's lock; kept for the type checker
+            raise ClaimBusy(str(c.pk), 0)
         original = c.files.filter(variant=FileVariant.ORIGINAL).first()
-        token = uuid.uuid4().hex
-        analysis.attempts += 1
-        analysis.claim_token = token
-        analysis.started_at = now
-        analysis.finished_at = None
-        analysis.lease_expires_at = now + timedelta(seconds=lease_seconds())
-        analysis.save(update_fields=["attempts", "claim_token", "started_at", "finished_at", "lease_expires_at"])
         contribution_transition(contribution=c, to=S.PROCESSING, action="pipeline_started",
-                                extra={"attempt": analysis.attempts})
-        return Claim(contribution_id=str(c.pk), token=token, attempt=analysis.attempts,
+                                extra={"attempt": lease.attempt})
+        return Claim(contribution_id=str(c.pk), token=lease.token, attempt=lease.attempt,
                      original_key=original.key if original else "", original_sha256=c.sha256,
-                     declared_low_light=declared_low_light(c.categories))
+                     declared_low_light=declared_low_light(c.categories), lease=lease)
 
     return atomic_write(claim)
 
@@ -223,9 +223,10 @@ def _read_original(claim: Claim) -> bytes:
 
 def _release_lease(claim: Claim) -> None:
     """Best effort: let a retry of this task claim again at once instead of waiting for the lease."""
+    if claim.lease is None:
+        return
     try:
-        PhotoAnalysis.objects.filter(contribution_id=claim.contribution_id, claim_token=claim.token).update(
-            lease_expires_at=timezone.now())
+        lease_release(claim.lease)
     except Exception:  # noqa: BLE001 - the database may be the thing that is down
         logger.warning("could not release the lease of %s; it expires on its own", claim.contribution_id)
 
@@ -241,7 +242,7 @@ def pipeline_finish(*, claim: Claim, result: PhotoResult, stored: dict[str, dict
             return "gone"
         a = PhotoAnalysis.objects.filter(contribution=c).first()
         if c.status != S.PROCESSING or a is None or a.claim_token != claim.token:
-            return "superseded"
+            return "superseded"  # the claim's fence (its token) is no longer the row's
         now = timezone.now()
         a.lowlight = result.lowlight
         a.enhanced = result.enhanced
@@ -382,7 +383,7 @@ def pipeline_stuck_ids(*, limit: int = 500) -> list[str]:
     ``processing`` ones only when no run holds a live lease."""
     now = timezone.now()
     cutoff = now - timedelta(seconds=int(setting("PIPELINE_STUCK_AFTER_SECONDS", 30)))
-    expired = Q(analysis__isnull=True) | Q(analysis__lease_expires_at__isnull=True) | Q(analysis__lease_expires_at__lte=now)
+    expired = Q(analysis__isnull=True) | lease_expired_q(field="analysis__lease_expires_at", now=now)
     qs = Contribution.objects.filter(status_changed_at__lte=cutoff).filter(
         Q(status=S.RECEIVED) | (Q(status=S.PROCESSING) & expired)).order_by("status_changed_at")
     return [str(pk) for pk in qs.values_list("pk", flat=True)[:limit]]

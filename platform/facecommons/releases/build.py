@@ -19,8 +19,10 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from facecommons.common.conf import setting
+from facecommons.common.leases import Heartbeat, LeaseLost
 from facecommons.releases import state
 from facecommons.releases.archive import selection
 from facecommons.releases.archive.documents import DocumentContext
@@ -36,11 +38,14 @@ PROGRESS_EVERY_S = 1.0
 
 
 class _Progress:
-    def __init__(self, snapshot_id: int) -> None:
+    def __init__(self, snapshot_id: int, heartbeat: Heartbeat | None = None) -> None:
         self.snapshot_id = snapshot_id
+        self.heartbeat = heartbeat
         self.last = 0.0
 
     def __call__(self, phase: str, done: int, total: int, *, force: bool = False) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.check()
         now = time.monotonic()
         if force or now - self.last >= PROGRESS_EVERY_S:
             self.last = now
@@ -60,16 +65,32 @@ def snapshot_build(*, snapshot_id: int) -> Snapshot | None:
     try:
         # Rows of an interrupted earlier run of this build: start clean (the build is deterministic).
         SnapshotEntry.objects.filter(snapshot_id=snapshot_id).delete()
-        return _publish(snap, _build(snap))
+        with _heartbeat(snap) as heartbeat:
+            fields = _build(snap, heartbeat=heartbeat)
+        return _publish(snap, fields)
+    except LeaseLost:
+        logger.warning("snapshot %s: taken over by another worker; stopped", snap.version)
+        return None
     except Exception as exc:
         state.snapshot_fail(snapshot_id=snap.pk, error=f"{type(exc).__name__}: {exc}")
         logger.exception("snapshot %s failed", snap.version)
         raise
 
 
-def _build(snap: Snapshot) -> dict[str, Any]:
+def _heartbeat(snap: Snapshot) -> Heartbeat:
+    """Beats every third of the build's lease while it runs, fenced by the claim's start time:
+    a build that was taken over stops at its next progress report."""
+
+    def renew() -> bool:
+        return Snapshot.objects.filter(pk=snap.pk, status=SnapshotStatus.BUILDING, started_at=snap.started_at).update(
+            heartbeat_at=timezone.now()) == 1
+
+    return Heartbeat(renew, every=state.build_lease_seconds() / 3, name=f"snapshot {snap.version}")
+
+
+def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None) -> dict[str, Any]:
     """Write the version's files and entries; returns the fields to publish."""
-    progress = _Progress(snap.pk)
+    progress = _Progress(snap.pk, heartbeat)
     schema = selection.category_schema()
     qs = selection.eligible_contributions(snap.cutoff_at)
     people, total = selection.people(qs, seed=snap.version)

@@ -14,11 +14,13 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
 from facecommons.common.db import run_in_transaction
+from facecommons.common.leases import lease_expired_q
 from facecommons.releases.events import snapshot_published
 from facecommons.releases.models import Snapshot, SnapshotStatus
 
@@ -77,10 +79,16 @@ def snapshot_transition(*, snapshot_id: int, to: str, actor: Any | None = None,
     return _atomic(move)
 
 
+def build_lease_seconds() -> int:
+    # The build's heartbeat (``build.snapshot_build``) beats every third of it, so a killed
+    # worker's build is taken over this long after its last beat.
+    return int(setting("RELEASES_BUILD_STALE_SECONDS", 30))
+
+
 def snapshot_claim(snapshot_id: int) -> Snapshot | None:
     """Take the build: pending or failed, or building with a stale heartbeat. None when another
     live worker has it or it is published (the task is idempotent)."""
-    stale = timezone.now() - timedelta(seconds=setting("RELEASES_BUILD_STALE_SECONDS", 900))
+    stale = timezone.now() - timedelta(seconds=build_lease_seconds())
 
     def claimable(snap: Snapshot) -> bool:
         return snap.status != S.BUILDING or snap.heartbeat_at is None or snap.heartbeat_at < stale
@@ -92,6 +100,16 @@ def snapshot_claim(snapshot_id: int) -> Snapshot | None:
                     "progress_total": 0})
     except (TransitionRefused, Snapshot.DoesNotExist):
         return None
+
+
+def snapshot_stalled(*, lease_seconds: int) -> list[tuple[int, Any]]:
+    """(id, last beat) of the builds to enqueue again: building with no heartbeat for
+    ``lease_seconds`` (the worker died), or pending for a minute (the message was lost)."""
+    now = timezone.now()
+    building = Q(status=S.BUILDING) & lease_expired_q(field="heartbeat_at", now=now - timedelta(seconds=lease_seconds))
+    pending = Q(status=S.PENDING, created_at__lte=now - timedelta(seconds=60))
+    return [(pk, beat or created) for pk, beat, created in
+            Snapshot.objects.filter(building | pending).values_list("pk", "heartbeat_at", "created_at")]
 
 
 def snapshot_fail(*, snapshot_id: int, error: str) -> Snapshot | None:

@@ -20,6 +20,26 @@ def snapshot_build_task(snapshot_id: int) -> str | None:
     return snap.version if snap else None
 
 
+@shared_task(ignore_result=True, expires=9)
+def snapshot_resume_task() -> list[int]:
+    """Every 10 s (beat, on the default queue): re-enqueue a build whose worker died (building,
+    no heartbeat for ``RELEASES_BUILD_STALE_SECONDS``) or whose message was lost (pending for
+    a minute). Each lapsed build is sent again at most once per lease length."""
+    from django.core.cache import cache
+
+    from facecommons.releases.state import build_lease_seconds, snapshot_stalled
+
+    lease = build_lease_seconds()
+    # Keyed by the lapsed beat, so a new claim of the same snapshot is a new key.
+    keys = {pk: f"releases:requeued:{pk}:{beat.timestamp()}" for pk, beat in snapshot_stalled(lease_seconds=lease)}
+    recent = cache.get_many(list(keys.values()))
+    ids = [pk for pk, key in keys.items() if key not in recent]
+    for pk in ids:
+        snapshot_build_task.delay(pk)
+    cache.set_many({keys[pk]: 1 for pk in ids}, timeout=max(30, lease))
+    return ids
+
+
 @shared_task(acks_late=True, reject_on_worker_lost=True, expires=3600)
 def snapshot_scheduled_task() -> str | None:
     """The scheduled build (django-celery-beat; created disabled by a data migration)."""

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from facecommons.common.leases import LeaseFields
+
 
 class Task(models.TextChoices):
     FACE_VS_BACKGROUND = "face-vs-background", _("face vs background (small CNN)")
@@ -32,7 +34,7 @@ class TrainingStatus(models.TextChoices):
 ACTIVE = (TrainingStatus.QUEUED, TrainingStatus.RUNNING)
 
 
-class TrainingRun(models.Model):
+class TrainingRun(LeaseFields):
     """One training of ``task`` on snapshot ``snapshot_version`` with ``config`` (the full
     ``ml.workbench.TrainConfig``: policy, seed, epochs...). A worker holds it with a lease that
     its progress renews; a run whose worker died is claimed again and resumes from its last
@@ -62,8 +64,6 @@ class TrainingRun(models.Model):
     model_card = models.TextField(blank=True)
     registered_model_id = models.CharField(max_length=60, blank=True,
                                            help_text="id under which the evaluation measures this model")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
+from facecommons.common.leases import Lease, lease_claim, lease_expired_q, lease_renew, lease_until
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
 from facecommons.contributions.services import atomic_write
 from facecommons.workbench.cards import model_card
@@ -86,14 +87,10 @@ def training_run_create(*, snapshot_version: str, task: str, policy: dict[str, A
 
 # --- the worker side ---------------------------------------------------------------------
 
-def training_run_claim(*, run_id: int) -> bool:
+def training_run_claim(*, run_id: int) -> Lease | None:
     """Take the run for this worker: queued, or running with an expired lease (its worker died)."""
-    now = timezone.now()
-    return TrainingRun.objects.filter(
-        Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now), pk=run_id, status__in=ACTIVE,
-        cancel_requested=False,
-    ).update(status=TrainingStatus.RUNNING, lease_expires_at=now + timedelta(seconds=lease_seconds()),
-             attempts=F("attempts") + 1, started_at=now) == 1
+    return lease_claim(TrainingRun.objects.filter(status__in=ACTIVE, cancel_requested=False), pk=run_id,
+                       seconds=lease_seconds(), set={"status": TrainingStatus.RUNNING, "started_at": timezone.now()})
 
 
 def _rss_mb() -> float:
@@ -115,6 +112,8 @@ class _Watch:
 
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
+        # Precondition of the caller (claimed the run): the row carries this worker's claim.
+        self.lease = Lease.current(TrainingRun.objects.get(pk=run_id), seconds=lease_seconds())
         self.last = 0.0
         self.stop = False
 
@@ -125,10 +124,7 @@ class _Watch:
         self.last = now
         if _rss_mb() > memory_limit_mb():
             raise MemoryError(f"the run used more than WORKBENCH_MEMORY_LIMIT_MB = {memory_limit_mb()} MB")
-        renewed = TrainingRun.objects.filter(pk=self.run_id, status=TrainingStatus.RUNNING,
-                                             cancel_requested=False).update(
-            lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))
-        self.stop = renewed == 0
+        self.stop = not lease_renew(self.lease, where=Q(status=TrainingStatus.RUNNING, cancel_requested=False))
         return self.stop
 
     def progress(self, p: Any) -> None:
@@ -139,7 +135,7 @@ class _Watch:
         TrainingRun.objects.filter(pk=self.run_id, status=TrainingStatus.RUNNING).update(
             epoch=p.epoch, epochs=p.epochs, loss=_finite(p.loss), validation=_finite(p.validation),
             validation_name=p.validation_name[:80], history=[*[h for h in run.history if h["epoch"] < p.epoch], entry],
-            lease_expires_at=timezone.now() + timedelta(seconds=lease_seconds()))
+            lease_expires_at=lease_until(lease_seconds()))
 
 
 def _json_safe(obj: Any) -> Any:
@@ -315,7 +311,7 @@ def stalled_runs() -> list[int]:
     """Runs a worker should pick up: running with an expired lease, or queued for a while."""
     now = timezone.now()
     qs = TrainingRun.objects.filter(
-        Q(status=TrainingStatus.RUNNING, lease_expires_at__lt=now)
+        Q(status=TrainingStatus.RUNNING, lease_expires_at__isnull=False) & lease_expired_q(now=now)
         | Q(status=TrainingStatus.QUEUED, created_at__lt=now - timedelta(minutes=5)), cancel_requested=False)
     return list(qs.values_list("pk", flat=True)[:100])
 

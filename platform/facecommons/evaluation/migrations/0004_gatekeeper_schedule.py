@@ -2,23 +2,20 @@
 
 from django.db import migrations
 
+from facecommons.common.schedules import schedule_every, schedule_remove
+
 HOURLY = "evaluation: gatekeeper audit per group"
 
 
 def create_schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    hourly, _ = IntervalSchedule.objects.get_or_create(every=1, period="hours")
-    PeriodicTask.objects.update_or_create(name=HOURLY, defaults={
-        "task": "facecommons.evaluation.tasks.gatekeeper_audit", "interval": hourly, "crontab": None,
-        "queue": "evaluation", "enabled": True, "expire_seconds": 3000,
-        "description": "Audits the automated gate per group (findings, routes, review requests, overturns, "
-                       "detector misses, abuse flags) and alerts admins on a gap beyond GATEKEEPER_GAP_ALERT."})
+    schedule_every(apps, name=HOURLY, task="facecommons.evaluation.tasks.gatekeeper_audit", every=1, period="hours",
+                   queue="evaluation", expire_seconds=3000,
+                   description="Audits the automated gate per group (findings, routes, review requests, overturns, "
+                               "detector misses, abuse flags) and alerts admins on a gap beyond GATEKEEPER_GAP_ALERT.")
 
 
 def remove_schedule(apps, schema_editor):
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTask.objects.filter(name=HOURLY).delete()
+    schedule_remove(apps, HOURLY)
 
 
 class Migration(migrations.Migration):

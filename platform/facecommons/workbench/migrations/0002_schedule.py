@@ -2,22 +2,20 @@
 
 from django.db import migrations
 
+from facecommons.common.schedules import schedule_every, schedule_remove
+
 RESUME = "workbench: resume stalled training runs"
 
 
 def create_schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every10, _ = IntervalSchedule.objects.get_or_create(every=10, period="minutes")
-    PeriodicTask.objects.update_or_create(name=RESUME, defaults={
-        "task": "facecommons.workbench.tasks.workbench_resume", "interval": every10, "crontab": None,
-        "queue": "evaluation", "enabled": True, "expire_seconds": 540,
-        "description": "Re-enqueues training runs whose worker died (lease expired); they resume from their last "
-                       "checkpoint."})
+    schedule_every(apps, name=RESUME, task="facecommons.workbench.tasks.workbench_resume", every=10,
+                   period="minutes", queue="evaluation", expire_seconds=540,
+                   description="Re-enqueues training runs whose worker died (lease expired); they resume from their "
+                               "last checkpoint.")
 
 
 def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=RESUME).delete()
+    schedule_remove(apps, RESUME)
 
 
 class Migration(migrations.Migration):
