@@ -1,25 +1,38 @@
+"""Admin of the common app, the one read-only admin every app uses for rows that only services
+write (audit events, ledger entries, snapshot records, pipeline results), and the versioned-text admin."""
+
+from typing import Any
+
 from django.contrib import admin, messages
+from django.http import HttpRequest
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
 from facecommons.common.models import AuditEvent
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows are shown, never added or changed here; deleted only where ``allow_delete`` says so
+    (a cache row, say). Works for inlines too (``obj`` in ``has_add_permission``)."""
+
+    allow_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.allow_delete and super().has_delete_permission(request, obj)
+
+
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "actor_label", "action", "object_type", "object_id")
     list_filter = ("action", "object_type")
     search_fields = ("object_id", "actor_label", "note")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 class VersionedTextAdmin(admin.ModelAdmin):

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Max, QuerySet
 from django.http import HttpRequest
 
+from facecommons.common.admin import ReadOnlyAdmin
 from facecommons.common.audit import audit_record
 from facecommons.contributions.models import (
     Category,
@@ -265,18 +266,9 @@ class ContributionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ContributionFile)
-class ContributionFileAdmin(admin.ModelAdmin):
+class ContributionFileAdmin(ReadOnlyAdmin):
     list_display = ("contribution", "variant", "content_type", "width", "height", "byte_size", "created_at")
     list_filter = ("variant",)
     search_fields = ("contribution__id", "sha256", "key")
     readonly_fields = ("contribution", "variant", "key", "sha256", "content_type", "width", "height", "byte_size",
                        "created_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

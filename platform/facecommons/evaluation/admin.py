@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from facecommons.common.admin import ReadOnlyAdmin
 from facecommons.evaluation.models import (
     CurveResult,
     EvaluationChunk,
@@ -27,17 +28,12 @@ class ExternalImageAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModelResult)
-class ModelResultAdmin(admin.ModelAdmin):
+class ModelResultAdmin(ReadOnlyAdmin):
     list_display = ("content_sha256", "model_id", "model_version", "variant", "task", "created_at")
     list_filter = ("model_id", "task", "variant")
     search_fields = ("content_sha256",)
     exclude = ("embedding",)  # biometric template: never shown
-
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+    allow_delete = True  # a cache: a deleted result is computed again
 
 
 class ChunkInline(admin.TabularInline):

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from facecommons.common.admin import VersionedTextAdmin
+from facecommons.common.admin import ReadOnlyAdmin, VersionedTextAdmin
 from facecommons.releases import services
 from facecommons.releases.models import (
     AgreementAcceptance,
@@ -23,17 +23,6 @@ from facecommons.releases.models import (
     Subject,
     Withdrawal,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(DataUseAgreement)

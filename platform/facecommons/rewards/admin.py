@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 
+from facecommons.common.admin import ReadOnlyAdmin
 from facecommons.rewards.ledger import LedgerError
 from facecommons.rewards.models import (
     Account,
@@ -25,17 +26,6 @@ from facecommons.rewards.models import (
 from facecommons.rewards.multipliers import multipliers_compute
 from facecommons.rewards.payouts import payout_round_csv, payout_round_mark_paid, payout_round_run
 from facecommons.rewards.providers import get_provider, list_providers
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class EntryInline(admin.TabularInline):
