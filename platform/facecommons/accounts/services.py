@@ -73,8 +73,8 @@ def account_withdraw(*, user: User) -> None:
     from facecommons.accounts.events import consent_withdrawn
     from facecommons.accounts.tokens import api_tokens_revoke_all
     from facecommons.common.audit import audit_record
+    from facecommons.common.db import atomic_write
     from facecommons.contributions.models import Contribution
-    from facecommons.contributions.services import atomic_write
 
     def withdraw() -> None:
         now = timezone.now()

@@ -56,3 +56,16 @@ def run_in_transaction(fn: Callable[[], T], *, using: str = "default", attempts:
             logger.info("retrying transaction after serialization failure (attempt %d): %s", attempt, exc)
             time.sleep(delay)
     raise AssertionError("unreachable")
+
+
+def atomic_write(fn: Callable[[], T], *, using: str = "default") -> T:
+    """Run ``fn`` in a transaction: its own, retried on serialization failures
+    (:func:`run_in_transaction`), when the caller holds none.
+
+    Inside an outer ``atomic`` (a caller's transaction, an admin action, a test) the retry
+    cannot restart the outer block, so ``fn`` runs in a savepoint and a conflict propagates.
+    """
+    if connections[using].in_atomic_block:
+        with transaction.atomic(using=using):
+            return fn()
+    return run_in_transaction(fn, using=using)

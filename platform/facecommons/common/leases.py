@@ -33,9 +33,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import DatabaseError, connection, connections, models, transaction
+from django.db import DatabaseError, connection, connections, models
 from django.db.models import Q
 from django.utils import timezone
+
+from facecommons.common.db import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -133,10 +135,7 @@ def lease_claim(qs: Any, *, pk: Any, seconds: float, fence_column: str | None = 
         return Lease(model=qs.model, pk=pk, attempt=seen + 1, seconds=seconds, expires_at=until, fence=fence,
                      field=field)
 
-    if connection.in_atomic_block:
-        return claim()
-    with transaction.atomic():
-        return claim()
+    return atomic_write(claim)
 
 
 def lease_renew(lease: Lease, *, where: Q | None = None, seconds: float | None = None) -> bool:

@@ -11,8 +11,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from facecommons.common.db import atomic_write
 from facecommons.contributions.models import Contribution, ContributionStatus, ReviewRequest
-from facecommons.contributions.services import ContributionRefused, atomic_write, contribution_transition
+from facecommons.contributions.services import ContributionRefused, contribution_transition
 
 S = ContributionStatus
 NOTE_MAX = 1000

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import IO, Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
-from facecommons.common.db import run_in_transaction
+from facecommons.common.db import atomic_write
 from facecommons.common.models import AuditEvent
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
 from facecommons.contributions.events import (
@@ -134,18 +133,6 @@ class ContributionRefused(UploadRejected):
 EDITABLE_STATUSES = {S.RECEIVED, S.PROCESSING, S.AWAITING_REVIEW, S.AWAITING_CONTRIBUTOR}
 FREE_TEXT_MAX = 100
 UPLOAD_ACTION = "uploaded"
-
-
-def atomic_write(fn: Callable[[], T]) -> T:
-    """Run ``fn`` in a transaction; retried on serialization failures when we own it.
-
-    Inside an outer ``atomic`` (a caller's transaction, or a test) the retry helper cannot
-    restart the outer block, so ``fn`` runs in a savepoint and a conflict propagates.
-    """
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return fn()
-    return run_in_transaction(fn)
 
 
 def categories_validate(*, categories: Any, free_text: Any | None,

@@ -23,10 +23,10 @@ from PIL import Image, ImageOps
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
+from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
 from facecommons.common.leases import Heartbeat, Lease, lease_claim, lease_renew
 from facecommons.common.storage import storage_save_bytes
-from facecommons.contributions.services import atomic_write
 from facecommons.evaluation import engine, importers, stress
 from facecommons.evaluation.models import (
     ChunkStatus,

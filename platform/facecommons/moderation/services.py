@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from facecommons.accounts.roles import is_admin, is_moderator
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
-from facecommons.common.db import run_in_transaction
+from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.services import categories_validate, contribution_transition
@@ -59,14 +59,6 @@ def lease_seconds() -> int:
 
 def consensus_n() -> int:
     return max(1, int(setting("MODERATION_CONSENSUS", 2)))
-
-
-def _run(fn: Any) -> Any:
-    # Inside a caller's transaction (tests, admin actions) a retry cannot restart it.
-    if connection.in_atomic_block:
-        with transaction.atomic():
-            return fn()
-    return run_in_transaction(fn)
 
 
 # --- queue ---------------------------------------------------------------------------------
@@ -194,10 +186,10 @@ def queue_lease_next(*, moderator: Any, exclude_ids: list[Any] | None = None) ->
     # A batch can be exhausted by other moderators between reading and leasing: try again
     # a few times before telling the moderator the queue is empty.
     for _ in range(4):
-        got = _run(lease)
+        got = atomic_write(lease)
         if got is not None:
             return got
-        if not _run(lambda: queue_candidates(moderator=moderator, now=timezone.now(),
+        if not atomic_write(lambda: queue_candidates(moderator=moderator, now=timezone.now(),
                                              exclude_ids=exclude_ids).exists()):
             return None
     return None
@@ -325,7 +317,7 @@ def review_decide(*, moderator: Any, contribution: Contribution, decision: str, 
             outcome = _apply_consensus(c, votes)
         return DecisionResult(review=review, contribution=c, outcome=outcome)
 
-    result: DecisionResult = _run(decide)
+    result: DecisionResult = atomic_write(decide)
     return result
 
 
@@ -412,7 +404,7 @@ def escalation_resolve(*, admin: Any, contribution: Contribution, decision: str,
         ReviewLease.objects.filter(contribution=c).delete()
         return esc
 
-    result: Escalation = _run(resolve)
+    result: Escalation = atomic_write(resolve)
     return result
 
 

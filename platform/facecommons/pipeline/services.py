@@ -38,10 +38,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.conf import setting
+from facecommons.common.db import atomic_write
 from facecommons.common.leases import Lease, lease_claim, lease_expired_q, lease_release, lease_seconds_left
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
 from facecommons.contributions.models import Contribution, ContributionFile, ContributionStatus, FileVariant
-from facecommons.contributions.services import atomic_write, contribution_transition
+from facecommons.contributions.services import contribution_transition
 from facecommons.pipeline.analysis import (
     ROUTE_AWAIT_CONTRIBUTOR,
     ROUTE_REVIEW,

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from facecommons.common.conf import setting
+from facecommons.common.db import atomic_write
 from facecommons.common.leases import Heartbeat, LeaseLost
 from facecommons.releases import state
 from facecommons.releases.archive import selection
@@ -137,4 +138,4 @@ def _publish(snap: Snapshot, fields: dict[str, Any]) -> Snapshot:
         withdrawal_record_gone(snapshot=s)
         return s
 
-    return state._atomic(publish)
+    return atomic_write(publish)

@@ -21,6 +21,7 @@ from facecommons.accounts.models import Role
 from facecommons.accounts.roles import grant_role, is_admin
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
+from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
 from facecommons.releases.models import (
     TOKEN_PREFIX,
@@ -141,13 +142,7 @@ def application_decide(*, application: ResearcherApplication, actor: Any, approv
                                                 None, [email], fail_silently=True))
         return app
 
-    if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
-            app = decide()
-    else:
-        from facecommons.common.db import run_in_transaction
-
-        app = run_in_transaction(decide)
+    app = atomic_write(decide)
     for field in ("status", "reason", "decided_by", "decided_at"):
         setattr(application, field, getattr(app, field))
     return application

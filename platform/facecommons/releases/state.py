@@ -13,13 +13,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
-from facecommons.common.db import run_in_transaction
+from facecommons.common.db import atomic_write
 from facecommons.common.leases import lease_expired_q
 from facecommons.releases.events import snapshot_published
 from facecommons.releases.models import Snapshot, SnapshotStatus
@@ -37,13 +36,6 @@ _AUDITED = ("phase", "error", "archive_size", "manifest_sha256", "manifest_files
 
 class TransitionRefused(Exception):
     """The snapshot is not in a state that may go where it was asked to."""
-
-
-def _atomic(fn: Callable[[], Snapshot]) -> Snapshot:
-    if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
-            return fn()
-    return run_in_transaction(fn)
 
 
 def snapshot_transition(*, snapshot_id: int, to: str, actor: Any | None = None,
@@ -76,7 +68,7 @@ def snapshot_transition(*, snapshot_id: int, to: str, actor: Any | None = None,
             snapshot_published.emit(snapshot_id=snap.pk, version=snap.version)
         return snap
 
-    return _atomic(move)
+    return atomic_write(move)
 
 
 def build_lease_seconds() -> int:

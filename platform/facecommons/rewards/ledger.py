@@ -9,8 +9,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
 from facecommons.common.conf import setting
+from facecommons.common.db import atomic_write as in_transaction  # noqa: F401  (re-exported: the one helper)
 from facecommons.common.errors import ServiceError
-from facecommons.contributions.services import atomic_write as in_transaction  # noqa: F401  (re-exported: the one helper)
 from facecommons.rewards.models import Account, AccountKind, Entry, Transaction
 
 MAX_AMOUNT_MINOR = 10**13  # 100 billion units: far above any real donation, far below BIGINT

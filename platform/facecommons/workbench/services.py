@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
+from facecommons.common.db import atomic_write
 from facecommons.common.leases import Lease, lease_claim, lease_expired_q, lease_renew, lease_until
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
-from facecommons.contributions.services import atomic_write
 from facecommons.workbench.cards import model_card
 from facecommons.workbench.models import ACTIVE, Task, TrainingRun, TrainingStatus
 
