@@ -1,6 +1,8 @@
 """Moderation services: the queue (leases), decisions, consensus, escalations.
 
-Leasing. A lease is a row of ``ReviewLease`` (unique per contribution). Taking one is either
+Leasing (``common.leases`` for the lease's end and the SKIP LOCKED read; the claim itself is
+an upsert, because a moderator's lease is a row of its own). A lease is a row of ``ReviewLease``
+(unique per contribution). Taking one is either
 an INSERT (which fails on the unique constraint while another moderator's row exists) or a
 conditional UPDATE of a row that is expired or already ours; both are atomic on every
 database, so two moderators never hold the same photo. On PostgreSQL and CockroachDB the
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django.core.cache import cache
@@ -28,6 +29,7 @@ from facecommons.common.audit import audit_record
 from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
+from facecommons.common.leases import lease_until, lock_candidates
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.services import categories_validate, contribution_transition
 from facecommons.moderation.events import flag_changed
@@ -96,7 +98,7 @@ def lease_take(*, moderator: Any, contribution_id: Any, now: Any) -> bool:
     concurrent INSERT of the same contribution waits for the other transaction and then sees
     its row, so exactly one moderator gets it. Precondition: inside a transaction.
     """
-    expires = now + timedelta(seconds=lease_seconds())
+    expires = lease_until(lease_seconds(), now=now)
     cid = ReviewLease._meta.get_field("contribution").get_db_prep_value(contribution_id, connection)
     with connection.cursor() as cur:
         cur.execute(LEASE_UPSERT, [cid, moderator.pk, _db_dt(now), _db_dt(expires), _db_dt(now)])
@@ -161,17 +163,12 @@ def queue_lease_next(*, moderator: Any, exclude_ids: list[Any] | None = None) ->
             counts = approved_value_counts()
             ids = [pk for pk, _ in sorted(window, key=lambda row: scarcity(row[1], counts))]
             if skip_locked and ids:
-                locked = set(Contribution.objects.filter(pk__in=ids)
-                             .select_for_update(skip_locked=True).values_list("pk", flat=True))
+                locked = set(lock_candidates(Contribution.objects.filter(pk__in=ids).values_list("pk", flat=True),
+                                             limit=len(ids)))
                 ids = [pk for pk in ids if pk in locked]
-        elif skip_locked:
-            # Whole rows (with owner): the lease needs no second read of the winner.
-            of = ("self",) if connection.features.has_select_for_update_of else ()
-            rows = list(qs.select_related("owner").select_for_update(skip_locked=True, of=of)[:CANDIDATE_BATCH])
-            return _lease_first(rows, now)
         else:
-            rows = list(qs.select_related("owner")[:CANDIDATE_BATCH])
-            return _lease_first(rows, now)
+            # Whole rows (with owner): the lease needs no second read of the winner.
+            return _lease_first(lock_candidates(qs.select_related("owner"), limit=CANDIDATE_BATCH), now)
         by_id = {c.pk: c for c in Contribution.objects.select_related("owner").filter(pk__in=ids)}
         return _lease_first([by_id[pk] for pk in ids if pk in by_id], now)
 
