@@ -106,7 +106,7 @@ def evaluation_resume() -> None:
         | Q(lease_expires_at__isnull=True, run__started_at__lt=now - timedelta(minutes=10)),
         status=ChunkStatus.PENDING, run__status=RunStatus.RUNNING)
     # Keyed by the lapsed claim (its expiry), so the key of another chunk or claim never matches.
-    keys = {cid: f"evaluation:requeued:{cid}:{(expiry or started).timestamp()}"
+    keys = {cid: f"evaluation:requeued:{cid}:{(expiry or started or now).isoformat()}"
             for cid, expiry, started in stale.values_list("pk", "lease_expires_at", "run__started_at")[:1000]}
     recent = cache.get_many(list(keys.values()))
     ids = [cid for cid, key in keys.items() if key not in recent]

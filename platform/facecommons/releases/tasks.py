@@ -31,7 +31,7 @@ def snapshot_resume_task() -> list[int]:
 
     lease = build_lease_seconds()
     # Keyed by the lapsed beat, so a new claim of the same snapshot is a new key.
-    keys = {pk: f"releases:requeued:{pk}:{beat.timestamp()}" for pk, beat in snapshot_stalled(lease_seconds=lease)}
+    keys = {pk: f"releases:requeued:{pk}:{beat.isoformat()}" for pk, beat in snapshot_stalled(lease_seconds=lease)}
     recent = cache.get_many(list(keys.values()))
     ids = [pk for pk, key in keys.items() if key not in recent]
     for pk in ids:
