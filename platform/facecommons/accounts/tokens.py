@@ -139,6 +139,7 @@ try:  # the OpenAPI schema describes the scheme (drf-spectacular picks extension
 
         def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
             return {"type": "apiKey", "in": "header", "name": "Authorization",
-                    "description": "`Token fct_…` from POST /api/v1/auth/token/ or the account page."}
+                    "description": "API token from POST /api/v1/auth/token/ or the account page: send "
+                                   "`Authorization: Token fct_…` (`Bearer fct_…` is accepted too)."}
 except ImportError:  # pragma: no cover
     pass

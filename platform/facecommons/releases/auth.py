@@ -58,7 +58,10 @@ try:  # the OpenAPI schema describes the scheme (drf-spectacular picks extension
         name = "researcherToken"
 
         def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-            return {"type": "http", "scheme": "bearer",
-                    "description": "Personal researcher token (fcr_...), created at /research/."}
+            # The same header as the API token (an apiKey, so the docs' "Authorize" box takes the
+            # whole value): one way to send a key, whichever kind it is.
+            return {"type": "apiKey", "in": "header", "name": "Authorization",
+                    "description": "Personal researcher token, created at /research/: send "
+                                   "`Authorization: Token fcr_…` (`Bearer fcr_…` is accepted too)."}
 except ImportError:  # pragma: no cover
     pass
