@@ -74,3 +74,23 @@ def test_heartbeat_keeps_a_running_build_alive_and_stops_a_superseded_one(make_d
 
     with pytest.raises(LeaseLost):
         progress("storing", 1, 2)
+
+
+@pytest.mark.django_db
+def test_a_superseded_build_neither_publishes_nor_fails_its_successor(make_dataset, release_admin):
+    from facecommons.common.leases import LeaseLost
+
+    make_dataset(3)
+    snap = snapshot_request(actor=release_admin, enqueue=False)
+    old = state.snapshot_claim(snap.pk)
+    assert old is not None
+    fields = build._build(old)
+    _age(snap, heartbeat_at=state.build_lease_seconds() + 1)  # stalled; taken over below
+    new = state.snapshot_claim(snap.pk)
+    assert new is not None and new.started_at != old.started_at
+    with pytest.raises(LeaseLost):
+        build._publish(old, fields)
+    assert state.snapshot_fail(snapshot_id=snap.pk, error="late failure", started_at=old.started_at) is None
+    assert Snapshot.objects.get(pk=snap.pk).status == "building"  # still the successor's
+    published = build._publish(new, fields)
+    assert published.status == "published"

@@ -73,7 +73,7 @@ def snapshot_build(*, snapshot_id: int) -> Snapshot | None:
         logger.warning("snapshot %s: taken over by another worker; stopped", snap.version)
         return None
     except Exception as exc:
-        state.snapshot_fail(snapshot_id=snap.pk, error=f"{type(exc).__name__}: {exc}")
+        state.snapshot_fail(snapshot_id=snap.pk, error=f"{type(exc).__name__}: {exc}", started_at=snap.started_at)
         logger.exception("snapshot %s failed", snap.version)
         raise
 
@@ -130,12 +130,21 @@ def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None) -> dict[str, A
 
 
 def _publish(snap: Snapshot, fields: dict[str, Any]) -> Snapshot:
+    """Publish if this build's claim (its ``started_at``) is still the snapshot's; raises
+    ``LeaseLost`` when another worker took the build over meanwhile."""
+
     def publish() -> Snapshot:
         s = state.snapshot_transition(snapshot_id=snap.pk, to=SnapshotStatus.PUBLISHED, fields=fields,
+                                      when=lambda row: row.started_at == snap.started_at,
                                       after={"photos": fields["counts"].get("photos", 0),
                                              "stored_bytes": fields["counts"].get("stored_bytes", 0)})
         # Photos withdrawn or deleted while we built: record them against this snapshot at once.
         withdrawal_record_gone(snapshot=s)
         return s
 
-    return atomic_write(publish)
+    try:
+        return atomic_write(publish)
+    except state.TransitionRefused:
+        if not Snapshot.objects.filter(pk=snap.pk, started_at=snap.started_at).exists():
+            raise LeaseLost(f"snapshot {snap.version}") from None
+        raise

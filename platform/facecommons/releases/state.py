@@ -104,10 +104,13 @@ def snapshot_stalled(*, lease_seconds: int) -> list[tuple[int, Any]]:
             Snapshot.objects.filter(building | pending).values_list("pk", "heartbeat_at", "created_at")]
 
 
-def snapshot_fail(*, snapshot_id: int, error: str) -> Snapshot | None:
+def snapshot_fail(*, snapshot_id: int, error: str, started_at: Any | None = None) -> Snapshot | None:
+    """Record the build as failed; with ``started_at`` (the claim's fence) only if that claim is
+    still the snapshot's, so a build that was taken over never fails its successor's."""
     try:
         return snapshot_transition(snapshot_id=snapshot_id, to=S.FAILED, fields={"phase": "failed",
-                                                                                 "error": error[:2000]})
+                                                                                 "error": error[:2000]},
+                                   when=None if started_at is None else (lambda snap: snap.started_at == started_at))
     except TransitionRefused:
         return None
 
