@@ -151,3 +151,25 @@ def test_admin_pages_of_every_model_load(approved_photo, make_user, fake_models,
         assert client.get(f"/admin/evaluation/{model}/").status_code == 200, model
     run = EvaluationRun.objects.get()
     assert client.get(f"/admin/evaluation/evaluationrun/{run.pk}/change/").status_code == 200
+
+
+def test_admins_start_an_evaluation_from_the_dashboard(approved_photo, make_user, fake_models, client):
+    """The dashboard's form does what POST /evaluations/ does, for administrators only."""
+    approved_photo(1)
+    assert 'action="/dashboard/start/"' not in client.get("/dashboard/").content.decode()  # anonymous: no form
+    assert client.post("/dashboard/start/", {"scope": "current", "models": ["test-count"]}).status_code == 403
+    client.force_login(make_user())
+    assert 'action="/dashboard/start/"' not in client.get("/dashboard/").content.decode()
+    assert client.post("/dashboard/start/", {"scope": "current", "models": ["test-count"]}).status_code == 403
+    assert not EvaluationRun.objects.exists()
+    client.force_login(make_user(role="admin"))
+    page = client.get("/dashboard/").content.decode()
+    assert 'action="/dashboard/start/"' in page and 'value="test-count"' in page
+    resp = client.post("/dashboard/start/", {"scope": "snapshot"}, follow=True)
+    assert "Choose the snapshot to evaluate." in resp.content.decode() and not EvaluationRun.objects.exists()
+    resp = client.post("/dashboard/start/", {"scope": "current", "models": ["test-count"]}, follow=True)
+    run = EvaluationRun.objects.get()
+    assert (run.scope_key, run.trigger, run.items_total) == ("current", "web", 1)
+    assert f"Evaluation {run.pk} has started" in resp.content.decode()
+    again = client.post("/dashboard/start/", {"scope": "current", "models": ["test-count"]}, follow=True)
+    assert "still running" in again.content.decode() and EvaluationRun.objects.count() == 1

@@ -7,15 +7,23 @@ import io
 import json
 from typing import Any
 
+from django.contrib import messages
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
 
-from facecommons.evaluation import charts, lowlight_panel, selectors
+from facecommons.accounts.roles import is_admin
+from facecommons.evaluation import charts, lowlight_panel, selectors, services
+from facecommons.evaluation.forms import StartForm
 from facecommons.evaluation.labels import CategoryLabels, metric_label, task_label
-from facecommons.evaluation.models import EvaluationRun, RunStatus
+from facecommons.evaluation.models import EvaluationRun, ExternalSource, RunStatus
+from facecommons.evaluation.tasks import enqueue_run
+from facecommons.releases.models import Snapshot
+from ml.detectors import list_detectors
+from ml.verifiers import list_verifiers
 
 SUMMARY_METRICS = ("detection_gap", "gn_score", "fmr_ratio@target", "log10_fmr_ratio@target", "fnmr_ratio@target",
                    "fdr@target", "fdr@usual", "gn_score@usual")
@@ -42,6 +50,41 @@ def _display(m: dict[str, Any], insufficient: bool, note: str) -> str:
         return gettext("∞ (the best group made no errors)") if note.startswith("infinite") else "—"
     ci = "" if m["ci_low"] is None else f" [{m['ci_low']:.3g}, {m['ci_high']:.3g}]"
     return f"{m['estimate']:.3g}{ci}"
+
+
+def start_form(data: Any = None) -> StartForm:
+    snapshots = list(Snapshot.objects.filter(status="published").order_by("-published_at")
+                     .values_list("version", flat=True)[:50])
+    sources = list(ExternalSource.objects.order_by("name").values_list("name", flat=True))
+    return StartForm(data, snapshots=snapshots, sources=sources, models=[*list_detectors(), *list_verifiers()])
+
+
+@require_POST
+def start(request: HttpRequest) -> HttpResponse:
+    """An administrator starts an evaluation from the dashboard (the API's ``POST /evaluations/``)."""
+    if not is_admin(request.user):
+        return HttpResponseForbidden(gettext("Only administrators can start an evaluation."))
+    form = start_form(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+        return redirect("evaluation:dashboard")
+    d = form.cleaned_data
+    try:
+        run = services.evaluation_run_start(scope=d["scope"], snapshot_version=d.get("snapshot") or "",
+                                            source_name=d.get("source") or "", models=d.get("models") or None,
+                                            trigger="web", actor=request.user)
+    except services.RunAlreadyActive as exc:
+        messages.error(request, gettext("Evaluation %(id)s of this set is still running: wait for it to finish.")
+                       % {"id": exc.run.pk})
+    except services.EvaluationError as exc:
+        messages.error(request, gettext("The evaluation could not start: %(reason)s") % {"reason": exc.message})
+    else:
+        enqueue_run(run.pk)
+        messages.success(request, gettext("Evaluation %(id)s has started: %(n)s photos. Its progress shows here.")
+                         % {"id": run.pk, "n": run.items_total})
+    return redirect("evaluation:dashboard")
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -94,6 +137,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     "category_label": CategoryLabels().category(str(a.get("category", "")))}
                    for a in (run.alerts if run else [])], "min_count": selectors.stats_min_count(),
         "gatekeeper": gatekeeper_context(),
+        "start_form": start_form() if is_admin(request.user) else None,
     })
 
 
