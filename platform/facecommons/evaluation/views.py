@@ -68,7 +68,7 @@ def start(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for e in errors:
-                messages.error(request, e)
+                messages.error(request, str(e))
         return redirect("evaluation:dashboard")
     d = form.cleaned_data
     try:
