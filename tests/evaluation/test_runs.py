@@ -235,6 +235,8 @@ def test_celery_tasks_fan_out_finalise_once_and_resume(approved_photo, make_user
     chunk_calls.clear()
     tasks.evaluation_resume()
     assert chunk_calls == [chunks[1]]
+    tasks.evaluation_resume()  # the beat runs every 10 s: not sent again while that message waits
+    assert chunk_calls == [chunks[1]]
     with django_capture_on_commit_callbacks(execute=True):
         tasks.evaluation_chunk(chunks[1])
     assert finalise_calls == [run.pk]  # enqueued once, by the task that finished the last chunk
@@ -243,3 +245,37 @@ def test_celery_tasks_fan_out_finalise_once_and_resume(approved_photo, make_user
     assert run.status == "done" and fake_models["count"].calls == 6
     overall = metric(run, "test-count", "detection_rate", "all", "all")
     assert overall.n == 6 and overall.insufficient  # 6 photos: under the minimum group size (10 here)
+
+
+def test_a_chunk_taken_over_mid_way_stops_without_failing_the_run(approved_photo, make_user, fake_models, settings,
+                                                                  monkeypatch):
+    """The chunk's heartbeat finds its claim gone (another worker took the chunk after a stall):
+    the task stops quietly; the chunk stays with its new owner and the run is not failed."""
+    import time
+
+    from django.utils import timezone
+
+    from facecommons.evaluation import tasks
+
+    settings.EVAL_CHUNK_LEASE_SECONDS = 1  # beats every third of a second
+    owner = make_user()
+    for i in range(4):
+        approved_photo(i, owner=owner)
+    run = services.evaluation_run_start(models=["test-count"], size=4)
+    chunk = run.chunks.get()
+    detect = fake_models["count"].detect
+
+    def stalled_then_taken_over(self, image):
+        if type(self).calls == 0:
+            time.sleep(1.1)  # longer than the lease: a rival worker claims the chunk meanwhile
+            EvaluationChunk.objects.filter(pk=chunk.pk).update(lease_expires_at=timezone.now())
+            assert services.chunk_claim(chunk_id=chunk.pk) is not None
+        return detect(self, image)
+
+    monkeypatch.setattr(fake_models["count"], "detect", stalled_then_taken_over)
+    tasks.evaluation_chunk(chunk.pk)
+    chunk.refresh_from_db()
+    run.refresh_from_db()
+    assert chunk.status == "pending" and chunk.attempts == 2  # the rival's claim stands
+    assert fake_models["count"].calls == 1  # stopped at the first photo after the takeover
+    assert run.status == "running" and not run.error
