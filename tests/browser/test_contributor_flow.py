@@ -93,6 +93,9 @@ def test_sign_up_verify_consent_upload_and_see_it(browser_page, phone_page, live
     page.wait_for_function("() => { const t = document.querySelector('#file-list .file-thumb');"
                            " return t && t.complete && t.naturalWidth > 0; }")
     _choose_categories(page)
+    # Before sending: the points a photo with these categories would earn, asked of the server.
+    page.wait_for_function("() => /If approved, each photo earns about \\d/.test("
+                           "document.getElementById('points-estimate').textContent)")
     page.click("#upload-button")
     page.wait_for_selector("#file-list li.file-row[data-state=done]")
     assert page.locator("#file-list progress").get_attribute("value") == "100" or \

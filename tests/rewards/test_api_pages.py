@@ -28,7 +28,9 @@ def test_multipliers_page_is_public(seed_dataset):
     r = Client().get("/rewards/multipliers/")
     assert r.status_code == 200
     html = r.content.decode()
-    assert 'data-value="black"><td>Black</td><td>1</td><td>2.0000</td><td>20.00</td>' in html
+    # Each multiplier is also drawn as a bar on the scale 0 to the cap.
+    assert ('data-value="black"><td>Black</td><td>1</td><td><meter min="0" max="5.00" value="2.0000" '
+            'aria-hidden="true"></meter> 2.0000</td><td>20.00</td>') in html
 
 
 def test_me_rewards_requires_login(api_client):

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.translation import ngettext
 
-from facecommons.contributions.models import Category, CategoryValue, Contribution, TaxonomyVersion
+from facecommons.contributions.models import (
+    Category,
+    CategoryValue,
+    Contribution,
+    ContributionStatus,
+    TaxonomyVersion,
+)
 
 
 def taxonomy_current() -> TaxonomyVersion:
@@ -64,3 +74,45 @@ def contribution_get_visible(*, user: Any, contribution_id: Any) -> Contribution
     if c.owner_id == user.pk or is_moderator(user):
         return c
     return None
+
+
+IN_REVIEW = (ContributionStatus.RECEIVED, ContributionStatus.PROCESSING, ContributionStatus.AWAITING_REVIEW)
+
+
+def contributor_progress(*, owner: Any) -> dict[str, int]:
+    """How many of the person's photos are approved, in review, waiting for them, rejected."""
+    counts = dict(Contribution.objects.filter(owner=owner).order_by().values_list("status").annotate(n=Count("id")))
+    return {
+        "approved": counts.get(ContributionStatus.APPROVED, 0),
+        "in_review": sum(counts.get(s, 0) for s in IN_REVIEW),
+        "waiting_for_you": counts.get(ContributionStatus.AWAITING_CONTRIBUTOR, 0),
+        "rejected": counts.get(ContributionStatus.REJECTED, 0),
+        "total": sum(counts.values()),
+    }
+
+
+def typical_review_seconds(*, days: int = 30, at_most: int = 500) -> float | None:
+    """The median time from upload to the moderators' decision, over the last ``at_most``
+    photos decided in the last ``days`` days (None when there are fewer than five): what a
+    contributor can expect, shown before they send a photo."""
+    since = timezone.now() - timedelta(days=days)
+    decided = (Contribution.objects.filter(status__in=(ContributionStatus.APPROVED, ContributionStatus.REJECTED),
+                                           status_changed_at__gte=since)
+               .order_by("-status_changed_at").values_list("created_at", "status_changed_at")[:at_most])
+    waits = sorted((done - made).total_seconds() for made, done in decided)
+    if len(waits) < 5:
+        return None
+    mid = len(waits) // 2
+    return waits[mid] if len(waits) % 2 else (waits[mid - 1] + waits[mid]) / 2
+
+
+def duration_words(seconds: float) -> str:
+    """A wait in plain words, rounded up: "about 3 hours", "about 2 days" (translated)."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 90:
+        return ngettext("about %(n)s minute", "about %(n)s minutes", minutes) % {"n": minutes}
+    hours = math.ceil(minutes / 60)
+    if hours < 36:
+        return ngettext("about %(n)s hour", "about %(n)s hours", hours) % {"n": hours}
+    days = math.ceil(hours / 24)
+    return ngettext("about %(n)s day", "about %(n)s days", days) % {"n": days}

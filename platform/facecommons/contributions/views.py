@@ -27,7 +27,10 @@ from facecommons.contributions.review_requests import contribution_request_revie
 from facecommons.contributions.selectors import (
     contribution_get_visible,
     contribution_list_for_owner,
+    contributor_progress,
+    duration_words,
     taxonomy_current,
+    typical_review_seconds,
 )
 from facecommons.contributions.services import (
     EDITABLE_STATUSES,
@@ -253,8 +256,13 @@ def upload_page(request: HttpRequest) -> HttpResponse:
         "form": form, "specs": specs, "taxonomy": taxonomy, "accept": ACCEPT, "light": _light_rule(),
         "lighting": next((spec for spec in specs if spec.key == "lighting"), None),
         "accepted_label": ACCEPTED_LABEL, "max_bytes": max_upload_bytes(), "max_mb": max_upload_bytes() // (1024 * 1024),
-        "min_side": min_short_side(), "settled": [s.value for s in SETTLED],
+        "min_side": min_short_side(), "settled": [s.value for s in SETTLED], "review_wait": _review_wait(),
     }, status=status)
+
+
+def _review_wait() -> str | None:
+    seconds = typical_review_seconds()
+    return None if seconds is None else duration_words(seconds)
 
 
 # --- my photos ------------------------------------------------------------------------------
@@ -268,7 +276,8 @@ def photos_page(request: HttpRequest) -> HttpResponse:
     for c in contribution_list_for_owner(owner=request.user).select_related("taxonomy"):
         rows = category_rows(c, labels)
         photos.append({"c": c, "rows": rows, "corrected": any(r["corrected"] for r in rows), **photo_status(c)})
-    return render(request, "contributions/photos.html", {"photos": photos})
+    return render(request, "contributions/photos.html", {
+        "photos": photos, "progress": contributor_progress(owner=request.user), "review_wait": _review_wait()})
 
 
 @login_required

@@ -7,4 +7,5 @@ urlpatterns = [
     path("rewards/", views.my_rewards, name="rewards-me"),
     path("rewards/choice/", views.my_rewards_toggle, name="rewards-choice"),
     path("rewards/multipliers/", views.multipliers, name="rewards-multipliers"),
+    path("rewards/estimate/", views.estimate, name="rewards-estimate"),
 ]
