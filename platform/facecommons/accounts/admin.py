@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from facecommons.accounts.models import ConsentAcceptance, ConsentVersion, User
-from facecommons.common.admin import VersionedTextAdmin
+from facecommons.common.admin import ReadOnlyAdmin, VersionedTextAdmin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -74,7 +74,7 @@ class ConsentVersionAdmin(VersionedTextAdmin):
 
 
 @admin.register(ConsentAcceptance)
-class ConsentAcceptanceAdmin(admin.ModelAdmin):
+class ConsentAcceptanceAdmin(ReadOnlyAdmin):
     """The record of who accepted which text when: evidence, so nobody edits it."""
 
     list_display = ("user", "version", "accepted_at", "adult_confirmed", "withdrawn_at")
@@ -82,12 +82,3 @@ class ConsentAcceptanceAdmin(admin.ModelAdmin):
     search_fields = ("user__email", "user__pseudonym")
     list_select_related = ("user", "version")
     readonly_fields = ("user", "version", "accepted_at", "adult_confirmed", "withdrawn_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

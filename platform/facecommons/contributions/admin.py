@@ -211,7 +211,7 @@ class ContributionFileInline(admin.TabularInline):
 
 
 @admin.register(Contribution)
-class ContributionAdmin(admin.ModelAdmin):
+class ContributionAdmin(ReadOnlyAdmin):
     """Status changes go through the moderation pages (they write the audit log); the admin
     shows the record and lets an admin delete a photo (which deletes every stored file)."""
 
@@ -226,12 +226,7 @@ class ContributionAdmin(admin.ModelAdmin):
                        "phash", "width", "height", "original_format", "original_name", "byte_size",
                        "rejection_code", "rejection_message", "error")
     actions = ["delete_with_files"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # view only (see the class docstring)
+    allow_delete = True  # one photo at a time, with its files (delete_model, delete_with_files)
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
