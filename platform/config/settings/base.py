@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONE, SELF
 
+from facecommons.common.tunables import Tunables
+
 ROOT_DIR = Path(__file__).resolve().parents[3]
 SOURCE_DIR = ROOT_DIR / "platform"
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(ROOT_DIR / "var")))
@@ -24,8 +26,9 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 SITE_ID = 1
-SITE_NAME = env.str("SITE_NAME", default="Face Commons")
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+# Declared (default, why) in facecommons.common.tunables; read here because settings use them.
+SITE_NAME = Tunables.SITE_NAME.from_env()
+SITE_URL = Tunables.SITE_URL.from_env()
 
 # --- Databases -----------------------------------------------------------------------
 # SQLite under var/ by default; postgres:// and cockroachdb:// URLs (django-cockroachdb
@@ -276,12 +279,11 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# The longest task (a snapshot build) is bounded by this hard limit; the Redis visibility
-# timeout must be longer, or Redis would hand a still-running task to a second worker.
-CELERY_LONGEST_TASK_SECONDS = env.int("CELERY_LONGEST_TASK_SECONDS", default=3 * 3600)
+# The longest task's hard limit; celery_app sets the Redis visibility timeout above it.
+CELERY_LONGEST_TASK_SECONDS = Tunables.CELERY_LONGEST_TASK_SECONDS.from_env()
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
-# --- Platform settings (each app reads its own through facecommons.common.conf) ------
+# --- Logging (the platform's tunables are in facecommons.common.tunables) -------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,

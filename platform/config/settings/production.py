@@ -39,5 +39,3 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 # both off (preload lists are slow to leave).
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}  # noqa: F405
-# In production the reverse proxy serves snapshot bytes after the view checked access.
-SENDFILE_X_ACCEL = env.bool("SENDFILE_X_ACCEL", default=False)

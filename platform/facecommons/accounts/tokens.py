@@ -22,7 +22,7 @@ from rest_framework import authentication, exceptions
 
 from facecommons.accounts.models import API_TOKEN_PREFIX, ApiToken, User
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 
 # Writing last_used_at on every request would make each API call a write; a minute is
 # precise enough for "last used" on the account page.
@@ -30,7 +30,7 @@ LAST_USED_RESOLUTION = timedelta(seconds=60)
 
 
 def api_token_ttl() -> timedelta:
-    return timedelta(days=int(setting("API_TOKEN_TTL_DAYS", 90)))
+    return timedelta(days=tunables.API_TOKEN_TTL_DAYS)
 
 
 def token_hash(key: str) -> str:

@@ -19,12 +19,7 @@ from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from facecommons.common.conf import setting
-
-# No endpoint takes more than a few kilobytes of JSON; the photo itself travels as a file.
-DEFAULT_MAX_BYTES = 256 * 1024
-# Categories nest two levels and free text one: 32 leaves room and still stops the hostile.
-DEFAULT_MAX_DEPTH = 32
+from facecommons.common.tunables import tunables
 
 
 class JsonTooLarge(ParseError):
@@ -33,11 +28,11 @@ class JsonTooLarge(ParseError):
 
 
 def max_json_bytes() -> int:
-    return int(setting("API_JSON_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return tunables.API_JSON_MAX_BYTES
 
 
 def max_json_depth() -> int:
-    return int(setting("API_JSON_MAX_DEPTH", DEFAULT_MAX_DEPTH))
+    return tunables.API_JSON_MAX_DEPTH
 
 
 def json_depth(value: Any) -> int:

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.models import AuditEvent
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
+from facecommons.common.tunables import tunables
 from facecommons.contributions.events import (
     contribution_categories_changed,
     contribution_received,
@@ -233,7 +233,7 @@ def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, conten
     if not user_has_current_consent(owner):
         raise ContributionRefused("consent_required", gettext("Please read and accept the current consent "
                                                               "(and confirm you are 18 or older) before uploading."), status=403)
-    limit = int(setting("UPLOADS_PER_DAY", 200))
+    limit = tunables.UPLOADS_PER_DAY
     if uploads_in_last_day(owner) >= limit:
         raise ContributionRefused("rate_limited", gettext("You have reached the limit of %(limit)s photos in 24 hours. "
                                                           "Please try again tomorrow.") % {"limit": limit}, status=429)

@@ -35,8 +35,8 @@ import numpy as np
 from django.utils.translation import gettext, gettext_lazy
 from PIL import Image, ImageCms, ImageFile, ImageOps
 
-from facecommons.common.conf import setting
 from facecommons.common.errors import ServiceError
+from facecommons.common.tunables import tunables
 
 try:  # HEIC/HEIF from phones
     import pillow_heif
@@ -50,23 +50,23 @@ MB = 1024 * 1024
 
 
 def max_upload_bytes() -> int:
-    return int(setting("UPLOAD_MAX_BYTES", 25 * MB))
+    return tunables.UPLOAD_MAX_BYTES
 
 
 def max_megapixels() -> float:
-    return float(setting("UPLOAD_MAX_MEGAPIXELS", 50.0))
+    return tunables.UPLOAD_MAX_MEGAPIXELS
 
 
 def min_short_side() -> int:
     # A hard refusal is only for what no person could use. 128 px still holds a face of at
     # least 64 px (the pipeline's `face_small` finding, which advises rather than refuses);
     # 200 px webcam and messaging-app photos (utk's) must get in and reach review.
-    return int(setting("UPLOAD_MIN_SHORT_SIDE", 128))
+    return tunables.UPLOAD_MIN_SHORT_SIDE
 
 
 def max_aspect_ratio() -> float:
     # Face photos, portraits and phone panoramas stay well under 6:1; a 256x20000 strip does not.
-    return float(setting("UPLOAD_MAX_ASPECT_RATIO", 6.0))
+    return tunables.UPLOAD_MAX_ASPECT_RATIO
 
 
 
@@ -76,7 +76,7 @@ def max_metadata_bytes() -> int:
     limit for every format. Cameras and phones write tens of KB; a megabyte of metadata in a
     photo is an attack or an accident. Counted twice: in the container before decoding, and
     in what the decoder extracted (compressed text chunks can inflate)."""
-    return int(setting("UPLOAD_MAX_METADATA_BYTES", 1 * MB))
+    return tunables.UPLOAD_MAX_METADATA_BYTES
 
 
 def _metadata_too_large(size: int) -> UploadRejected:

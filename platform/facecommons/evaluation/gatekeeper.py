@@ -36,7 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.evaluation.models import GatekeeperAudit
 from facecommons.evaluation.services import min_group_size
@@ -50,11 +50,11 @@ ALERT_METRICS = ("flagged", "not_queued", "finding_overturned", "detector_missed
 
 
 def gap_alert_limit() -> float:
-    return float(setting("GATEKEEPER_GAP_ALERT", 0.1))
+    return tunables.GATEKEEPER_GAP_ALERT
 
 
 def max_age_seconds() -> int:
-    return int(setting("GATEKEEPER_MAX_AGE_SECONDS", 3600))
+    return tunables.GATEKEEPER_MAX_AGE_SECONDS
 
 
 def _route(verdict_code: str) -> str | None:
@@ -190,7 +190,7 @@ def gatekeeper_alert_notify(*, audit_id: int) -> bool:
     subject = f"Gatekeeper audit: {len(audit.alerts)} gap(s) between groups beyond {audit.alerts[0]['limit']}"
     lines = ["The automated gate treats groups differently beyond the configured limit:", ""]
     lines += [f"- {a['metric']} over {a['category']}: {a['estimate']:.3f} (limit {a['limit']})" for a in audit.alerts]
-    lines += ["", f"Details: {setting('SITE_URL', 'http://localhost:8000')}/dashboard/#gatekeeper"]
+    lines += ["", f"Details: {tunables.SITE_URL}/dashboard/#gatekeeper"]
     body = "\n".join(lines)
     mail_admins(subject, body, fail_silently=True)
     from facecommons.accounts.roles import Role
@@ -198,6 +198,6 @@ def gatekeeper_alert_notify(*, audit_id: int) -> bool:
     emails = list(get_user_model().objects.filter(groups__name=Role.ADMIN.value, is_active=True)
                   .values_list("email", flat=True).distinct())
     if emails:
-        send_mail(f"[{setting('SITE_NAME', 'Face Commons')}] {subject}", body, None, emails, fail_silently=True)
+        send_mail(f"[{tunables.SITE_NAME}] {subject}", body, None, emails, fail_silently=True)
     audit_record(actor=None, action="gatekeeper_alert_sent", obj=audit, after={"alerts": len(audit.alerts)})
     return True

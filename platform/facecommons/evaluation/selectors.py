@@ -11,14 +11,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.evaluation.models import CurveResult, EvaluationRun, MetricResult, RunStatus
 
 TASK_LABEL = {"detection": "detection", "verification": "verification"}
 
 
 def stats_min_count() -> int:
-    return int(setting("STATS_MIN_COUNT", 5))
+    return tunables.STATS_MIN_COUNT
 
 
 def runs_done() -> QuerySet[EvaluationRun]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import logging
 import math
 from collections.abc import Callable, Iterable
@@ -22,11 +21,11 @@ from django.utils import timezone
 from PIL import Image, ImageOps
 
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
 from facecommons.common.leases import Heartbeat, Lease, lease_claim, lease_renew
 from facecommons.common.storage import storage_save_bytes
+from facecommons.common.tunables import Tunables, tunables
 from facecommons.evaluation import engine, importers, stress
 from facecommons.evaluation.models import (
     ChunkStatus,
@@ -50,27 +49,26 @@ logger = logging.getLogger(__name__)
 # --- settings ---------------------------------------------------------------------------
 
 def min_group_size() -> int:
-    return int(setting("EVAL_MIN_GROUP_SIZE", 30))
+    return tunables.EVAL_MIN_GROUP_SIZE
 
 
 def target_fmr() -> float:
-    return float(setting("EVAL_TARGET_FMR", 1e-3))
+    return tunables.EVAL_TARGET_FMR
 
 
 def chunk_size() -> int:
-    return max(1, int(setting("EVAL_CHUNK_SIZE", 100)))
+    return max(1, tunables.EVAL_CHUNK_SIZE)
 
 
 def bootstrap_replicates() -> int:
-    return max(20, int(setting("EVAL_BOOTSTRAP_REPLICATES", 200)))
+    return max(20, tunables.EVAL_BOOTSTRAP_REPLICATES)
 
 
 def gap_limits() -> dict[str, float]:
     """``EVAL_GAP_ALERT``: {"fmr_ratio": worst/best FMR, "detection_gap": best − worst rate}."""
-    raw: Any = setting("EVAL_GAP_ALERT", {"fmr_ratio": 10.0, "detection_gap": 0.1})
-    if isinstance(raw, str):
-        raw = json.loads(raw)
-    return {"fmr_ratio": float(raw.get("fmr_ratio", 10.0)), "detection_gap": float(raw.get("detection_gap", 0.1))}
+    # A setting that names one of the two keys keeps the declared default of the other.
+    limits = {**Tunables.EVAL_GAP_ALERT.default, **tunables.EVAL_GAP_ALERT}
+    return {"fmr_ratio": float(limits["fmr_ratio"]), "detection_gap": float(limits["detection_gap"])}
 
 
 class EvaluationError(ServiceError):
@@ -328,7 +326,7 @@ def chunk_lease_seconds() -> int:
     # Short, because the chunk's task renews it every third of it (``chunk_heartbeat``): a
     # worker killed mid-chunk is noticed this long after its last beat, not after the chunk's
     # whole time limit.
-    return int(setting("EVAL_CHUNK_LEASE_SECONDS", 30))
+    return tunables.EVAL_CHUNK_LEASE_SECONDS
 
 
 def chunk_claim(*, chunk_id: int) -> Lease | None:
@@ -510,7 +508,7 @@ def _verification_rows(run: EvaluationRun, spec: engine.ModelSpec, items: list[E
     for i, (it, ok) in enumerate(zip(keep, valid, strict=True)):
         if ok:
             emb[i] = np.frombuffer(bytes(res[it.sha256].embedding or b""), dtype=np.float32)
-    pairs = M.make_pairs(subjects, valid, max_impostor=int(setting("EVAL_MAX_IMPOSTOR_PAIRS", 200_000)), seed=0)
+    pairs = M.make_pairs(subjects, valid, max_impostor=tunables.EVAL_MAX_IMPOSTOR_PAIRS, seed=0)
     summary.update({"genuine_pairs": pairs.n_genuine, "impostor_pairs": pairs.n_impostor,
                     "impostor_pairs_total": pairs.impostor_total})
     if pairs.n_impostor == 0:
@@ -596,7 +594,7 @@ def _alert_text(run: EvaluationRun) -> str:
     for a in run.alerts:
         est = "infinite (best group had no errors)" if a.get("estimate") is None else f"{a['estimate']:.3g}"
         lines.append(f"- {a['model']}: {a['metric']} over {a['category']} = {est} (limit {a['limit']})")
-    lines += ["", f"Details: {setting('SITE_URL', 'http://localhost:8000')}/dashboard/?run={run.pk}"]
+    lines += ["", f"Details: {tunables.SITE_URL}/dashboard/?run={run.pk}"]
     return "\n".join(lines)
 
 
@@ -614,6 +612,6 @@ def alert_notify(*, run_id: int) -> bool:
     emails = list(get_user_model().objects.filter(groups__name=Role.ADMIN.value, is_active=True)
                   .values_list("email", flat=True).distinct())
     if emails:
-        send_mail(f"[{setting('SITE_NAME', 'Face Commons')}] {subject}", body, None, emails, fail_silently=True)
+        send_mail(f"[{tunables.SITE_NAME}] {subject}", body, None, emails, fail_silently=True)
     audit_record(actor=None, action="evaluation_alert_sent", obj=run, after={"alerts": len(run.alerts)})
     return True

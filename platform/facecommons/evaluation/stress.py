@@ -25,19 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage
+from facecommons.common.tunables import tunables
 from facecommons.evaluation import engine
 from ml import metrics as M
 from ml.metrics.lowlight import lowlight_metrics
 
-DEFAULT_LEVELS = "0.008,0.015,0.03"
 DARKEN = {"photons": 400.0, "read_sigma": 0.002, "jpeg_quality": 85}
 
 
 def levels() -> list[float]:
     """``EVAL_LOWLIGHT_LEVELS``: comma-separated light factors; empty turns the stress test off."""
-    raw = str(setting("EVAL_LOWLIGHT_LEVELS", DEFAULT_LEVELS)).strip()
+    raw = tunables.EVAL_LOWLIGHT_LEVELS.strip()
     return sorted({float(x) for x in raw.split(",") if x.strip()})
 
 

@@ -30,8 +30,8 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, FileVariant
 from facecommons.moderation.events import flag_changed
 from facecommons.moderation.models import ContributionFlag, FaceEmbedding, FlagKind, PhotoHash
@@ -89,14 +89,14 @@ def photo_hash_store(contribution: Contribution) -> PhotoHash | None:
 
 def near_duplicates_find(contribution: Contribution, max_distance: int | None = None) -> list[tuple[Any, int, Any]]:
     """(contribution id, Hamming distance, owner id) of stored photos within ``max_distance``."""
-    limit = int(setting("NEAR_DUPLICATE_MAX_DISTANCE", 8)) if max_distance is None else max_distance
+    limit = tunables.NEAR_DUPLICATE_MAX_DISTANCE if max_distance is None else max_distance
     if limit > BANDS * (BAND_RADIUS + 1) - 1:
         raise ValueError(f"the band index finds distances up to {BANDS * (BAND_RADIUS + 1) - 1} bits")
     value = phash_int(contribution.phash)
     q = Q()
     for i, band in enumerate(bands(value)):
         q |= Q(**{f"band{i}__in": _neighbours(band)})
-    cap = int(setting("NEAR_DUPLICATE_MAX_CANDIDATES", 5000))
+    cap = tunables.NEAR_DUPLICATE_MAX_CANDIDATES
     rows = (PhotoHash.objects.filter(q).exclude(contribution_id=contribution.pk)
             .values_list("contribution_id", "phash", "owner_id")[:cap])
     out = []
@@ -194,7 +194,7 @@ def face_embedding_compute(contribution: Contribution) -> FaceEmbedding | None:
 def same_face_find(embedding: FaceEmbedding, max_distance: float | None = None,
                    chunk: int = 5000) -> list[tuple[Any, float]]:
     """(contribution id, distance) of other accounts' faces within ``max_distance``."""
-    limit = float(setting("SAME_FACE_MAX_DISTANCE", 0.5)) if max_distance is None else max_distance
+    limit = tunables.SAME_FACE_MAX_DISTANCE if max_distance is None else max_distance
     mine = vector_from_bytes(embedding.vector)
     qs = (FaceEmbedding.objects.filter(model_id=embedding.model_id, version=embedding.version)
           .exclude(owner_id=embedding.owner_id).values_list("contribution_id", "vector"))

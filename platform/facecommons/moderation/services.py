@@ -26,10 +26,10 @@ from django.utils.translation import gettext
 
 from facecommons.accounts.roles import is_admin, is_moderator
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
 from facecommons.common.leases import lease_until, lock_candidates
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.services import categories_validate, contribution_transition
 from facecommons.moderation.events import flag_changed
@@ -56,11 +56,11 @@ class ModerationError(ServiceError):
 
 
 def lease_seconds() -> int:
-    return int(setting("MODERATION_LEASE_SECONDS", 300))
+    return tunables.MODERATION_LEASE_SECONDS
 
 
 def consensus_n() -> int:
-    return max(1, int(setting("MODERATION_CONSENSUS", 2)))
+    return max(1, tunables.MODERATION_CONSENSUS)
 
 
 # --- queue ---------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def queue_lease_next(*, moderator: Any, exclude_ids: list[Any] | None = None) ->
     """
     if not is_moderator(moderator):
         raise ModerationError("forbidden", gettext("Only moderators and admins can review photos."), status=403)
-    order = str(setting("MODERATION_QUEUE_ORDER", "oldest"))
+    order = tunables.MODERATION_QUEUE_ORDER
     skip_locked = connection.features.has_select_for_update_skip_locked
 
     def lease() -> Contribution | None:

@@ -14,14 +14,9 @@ lease longer than the task's hard time limit), works without holding any lock, a
   (or ``received``): the reconciler re-enqueues it, and after ``PIPELINE_MAX_ATTEMPTS``
   claims the photo is marked ``failed`` instead of being retried forever.
 
-Tunables (``facecommons.common.conf.setting``: Django setting or environment variable):
-``PIPELINE_DETECTOR`` (retinaface-mobilenet), ``PIPELINE_ENHANCER`` (zero-dce++; CLAHE if it
-cannot load), ``PIPELINE_MIN_SCORE`` (0.9), ``PIPELINE_MIN_FACE_PX`` (64),
-``PIPELINE_MIN_SHARPNESS``, ``PIPELINE_MIN_FACE_HIGHLIGHT``, ``PIPELINE_MAX_OUTSIDE_SHARE``
-(calibrated, docs/quality.md), ``PIPELINE_DETECT_SIDE`` (1024), ``PIPELINE_CASCADE_SIDE`` (384),
-``PIPELINE_CASCADE_MIN_FACE`` (40), ``PIPELINE_ENHANCED_DETECT_SIGMA`` (2.0), ``PIPELINE_LEASE_SECONDS`` (30, must exceed
-``PIPELINE_TIME_LIMIT``, 25), ``PIPELINE_SOFT_TIME_LIMIT`` (20), ``PIPELINE_MAX_ATTEMPTS`` (5),
-``PIPELINE_STUCK_AFTER_SECONDS`` (30). The reasons for each default are in ``analysis.Thresholds``.
+Tunables: the ``PIPELINE_*`` entries of ``facecommons.common.tunables`` (defaults and why there;
+the verdict's thresholds default to ``analysis.Thresholds``, where each is calibrated). If the
+configured enhancer cannot load, CLAHE runs instead.
 """
 
 from __future__ import annotations
@@ -37,10 +32,10 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.leases import Lease, lease_claim, lease_expired_q, lease_release, lease_seconds_left
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionFile, ContributionStatus, FileVariant
 from facecommons.contributions.services import contribution_transition
 from facecommons.pipeline.analysis import (
@@ -62,24 +57,23 @@ DERIVED_VARIANTS = (FileVariant.ENHANCED, FileVariant.THUMBNAIL, FileVariant.CRO
 
 
 def thresholds() -> Thresholds:
-    d = Thresholds()
     return Thresholds(
-        min_score=float(setting("PIPELINE_MIN_SCORE", d.min_score)),
-        min_face_px=int(setting("PIPELINE_MIN_FACE_PX", d.min_face_px)),
-        min_sharpness=float(setting("PIPELINE_MIN_SHARPNESS", d.min_sharpness)),
-        min_face_highlight=float(setting("PIPELINE_MIN_FACE_HIGHLIGHT", d.min_face_highlight)),
-        max_outside_share=float(setting("PIPELINE_MAX_OUTSIDE_SHARE", d.max_outside_share)),
-        detect_side=int(setting("PIPELINE_DETECT_SIDE", d.detect_side)),
-        cascade_side=int(setting("PIPELINE_CASCADE_SIDE", d.cascade_side)),
-        cascade_min_face=int(setting("PIPELINE_CASCADE_MIN_FACE", d.cascade_min_face)),
-        enhanced_detect_sigma=float(setting("PIPELINE_ENHANCED_DETECT_SIGMA", d.enhanced_detect_sigma)),
+        min_score=tunables.PIPELINE_MIN_SCORE,
+        min_face_px=tunables.PIPELINE_MIN_FACE_PX,
+        min_sharpness=tunables.PIPELINE_MIN_SHARPNESS,
+        min_face_highlight=tunables.PIPELINE_MIN_FACE_HIGHLIGHT,
+        max_outside_share=tunables.PIPELINE_MAX_OUTSIDE_SHARE,
+        detect_side=tunables.PIPELINE_DETECT_SIDE,
+        cascade_side=tunables.PIPELINE_CASCADE_SIDE,
+        cascade_min_face=tunables.PIPELINE_CASCADE_MIN_FACE,
+        enhanced_detect_sigma=tunables.PIPELINE_ENHANCED_DETECT_SIGMA,
     )
 
 
 def lease_seconds() -> int:
     # Longer than the task's hard time limit (25 s), so a live run never loses its claim; short,
     # so that lease (30 s) + reconciler interval (10 s) + processing stays under a minute.
-    return int(setting("PIPELINE_LEASE_SECONDS", 30))
+    return tunables.PIPELINE_LEASE_SECONDS
 
 
 # --- models, loaded once per worker process ---------------------------------------------
@@ -91,7 +85,7 @@ _enhancers: dict[str, Any] = {}
 def pipeline_detector() -> Any:
     from ml.detectors import create_detector
 
-    name = str(setting("PIPELINE_DETECTOR", "retinaface-mobilenet"))
+    name = tunables.PIPELINE_DETECTOR
     with _models_lock:
         if name not in _detectors:
             _detectors[name] = create_detector(name)
@@ -103,7 +97,7 @@ def pipeline_enhancer() -> Any:
     yet). The analysis records which one ran, so a fallback is visible per photo."""
     from enhancement import create_enhancer
 
-    name = str(setting("PIPELINE_ENHANCER", "zero-dce++"))
+    name = tunables.PIPELINE_ENHANCER
     with _models_lock:
         if name not in _enhancers:
             try:
@@ -164,7 +158,7 @@ def pipeline_claim(*, contribution_id: str) -> Claim | None:
     """Claim the contribution for this run. None when there is nothing to do (deleted, already
     judged, or given up on and now marked failed). Raises ``ClaimBusy`` when another run's lease
     is live. Owns its transaction."""
-    max_attempts = int(setting("PIPELINE_MAX_ATTEMPTS", 5))
+    max_attempts = tunables.PIPELINE_MAX_ATTEMPTS
 
     def claim() -> Claim | None:
         c = Contribution.objects.select_for_update().filter(pk=contribution_id).first()
@@ -383,7 +377,7 @@ def pipeline_stuck_ids(*, limit: int = 500) -> list[str]:
     """Contributions in ``received``/``processing`` for longer than PIPELINE_STUCK_AFTER_SECONDS;
     ``processing`` ones only when no run holds a live lease."""
     now = timezone.now()
-    cutoff = now - timedelta(seconds=int(setting("PIPELINE_STUCK_AFTER_SECONDS", 30)))
+    cutoff = now - timedelta(seconds=tunables.PIPELINE_STUCK_AFTER_SECONDS)
     expired = Q(analysis__isnull=True) | lease_expired_q(field="analysis__lease_expires_at", now=now)
     qs = Contribution.objects.filter(status_changed_at__lte=cutoff).filter(
         Q(status=S.RECEIVED) | (Q(status=S.PROCESSING) & expired)).order_by("status_changed_at")
@@ -400,7 +394,7 @@ def pipeline_reconcile(*, limit: int = 500) -> list[str]:
 
     from facecommons.pipeline.tasks import process_contribution
 
-    ttl = max(30, int(setting("PIPELINE_STUCK_AFTER_SECONDS", 30)))
+    ttl = max(30, tunables.PIPELINE_STUCK_AFTER_SECONDS)
     candidates = pipeline_stuck_ids(limit=limit)
     recent = cache.get_many([f"pipeline:requeued:{cid}" for cid in candidates])
     ids = [cid for cid in candidates if f"pipeline:requeued:{cid}" not in recent]

@@ -12,7 +12,7 @@ import logging
 from celery import shared_task
 from celery.signals import worker_process_init
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.pipeline.services import (
     TRANSIENT_ERRORS,
     ClaimBusy,
@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 # only stop a run that hangs, with ~60x room for a loaded machine. The hard limit stays below
 # PIPELINE_LEASE_SECONDS (30 s) so a live run never loses its claim, and the lease is short so
 # that a photo whose worker was killed is claimed again within a minute (issue 14).
-SOFT_TIME_LIMIT = int(setting("PIPELINE_SOFT_TIME_LIMIT", 20))
-HARD_TIME_LIMIT = int(setting("PIPELINE_TIME_LIMIT", 25))
+SOFT_TIME_LIMIT = tunables.PIPELINE_SOFT_TIME_LIMIT
+HARD_TIME_LIMIT = tunables.PIPELINE_TIME_LIMIT
 
 
 @shared_task(

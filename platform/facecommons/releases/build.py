@@ -21,9 +21,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.leases import Heartbeat, LeaseLost
+from facecommons.common.tunables import tunables
 from facecommons.releases import state
 from facecommons.releases.archive import selection
 from facecommons.releases.archive.documents import DocumentContext
@@ -98,7 +98,7 @@ def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None) -> dict[str, A
     progress("storing", 0, total, force=True)
 
     tmp_dir = getattr(settings, "FILE_UPLOAD_TEMP_DIR", None) or None
-    with VersionWriter(store=BlobStore(), schema=schema, k=setting("STATS_MIN_COUNT", 5), tmp_dir=tmp_dir) as writer:
+    with VersionWriter(store=BlobStore(), schema=schema, k=tunables.STATS_MIN_COUNT, tmp_dir=tmp_dir) as writer:
         done = seq = 0
         for chunk in selection.iter_rows(qs):
             placed = writer.add_photos(chunk, selection.files_for([r["id"] for r in chunk]), people)

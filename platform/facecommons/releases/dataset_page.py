@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Category, CategoryValue
 from facecommons.releases import contents, signing
 from facecommons.releases.archive.store import BlobStore
@@ -18,7 +18,7 @@ PREVIEW_ROWS = 8
 
 
 def _site() -> str:
-    return str(setting("SITE_URL", "http://localhost:8000")).rstrip("/")
+    return tunables.SITE_URL.rstrip("/")
 
 
 def _cell(n: int | None, k: int, biggest: int) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def _cell(n: int | None, k: int, biggest: int) -> dict[str, Any]:
 def composition(snap: Snapshot) -> dict[str, Any]:
     """Per category and main intersection, from the counts frozen at build time."""
     counts = snap.counts or {}
-    k = int(counts.get("min_count", setting("STATS_MIN_COUNT", 5)))
+    k = int(counts.get("min_count", tunables.STATS_MIN_COUNT))
     labels = {(v.category.key, v.key): v.label for v in CategoryValue.objects.select_related("category")}
     cat_labels = dict(Category.objects.filter(taxonomy__is_current=True).values_list("key", "label"))
     categories = []

@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.http import quote_etag
 
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage
+from facecommons.common.tunables import tunables
 from facecommons.releases.archive import tarstream
 from facecommons.releases.archive.manifest import Entry
 from facecommons.releases.archive.store import BlobStore, blob_key
@@ -65,7 +65,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 def client_address(request: HttpRequest) -> str | None:
     # Behind a proxy set RELEASES_TRUST_X_FORWARDED_FOR so the log holds the real client.
-    if setting("RELEASES_TRUST_X_FORWARDED_FOR", False):
+    if tunables.RELEASES_TRUST_X_FORWARDED_FOR:
         fwd = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if fwd:
             return fwd.split(",")[0].strip() or None
@@ -133,7 +133,7 @@ def serve_ranged(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any,
     first, last = rng if rng else (0, size - 1)
     length = max(0, last - first + 1)
     status = 206 if rng else 200
-    accel = setting("SENDFILE_X_ACCEL", "")
+    accel = tunables.SENDFILE_X_ACCEL
     if storage_key and accel:
         download_log(request, snap, user=user, token=token, kind=kind, detail=detail, range_header=range_header,
                      status=status, length=length, served_by="x-accel")
@@ -144,7 +144,7 @@ def serve_ranged(request: HttpRequest, snap: Snapshot, *, user: Any, token: Any,
         accel_resp["ETag"] = tag
         accel_resp["Accept-Ranges"] = "bytes"
         return accel_resp
-    if storage_key and setting("RELEASES_STORAGE_REDIRECT", False):
+    if storage_key and tunables.RELEASES_STORAGE_REDIRECT:
         download_log(request, snap, user=user, token=token, kind=kind, detail=detail, range_header=range_header,
                      status=302, length=length, served_by="storage-url")
         return HttpResponseRedirect(private_storage().url(storage_key))

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext, gettext_lazy
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Category, CategoryValue, Contribution, ContributionStatus
 from facecommons.evaluation.selectors import public_metric, run_latest_done, run_metrics
 from facecommons.releases.archive.documents import INTERSECTIONS, UNDECLARED, _values
@@ -15,7 +15,7 @@ from facecommons.releases.models import Snapshot, SnapshotStatus
 
 
 def stats_min_count() -> int:
-    return int(setting("STATS_MIN_COUNT", 5))
+    return tunables.STATS_MIN_COUNT
 
 
 def _cell(n: int, k: int) -> dict[str, Any]:

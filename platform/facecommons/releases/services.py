@@ -20,9 +20,9 @@ from django.utils import timezone
 from facecommons.accounts.models import Role
 from facecommons.accounts.roles import grant_role, is_admin
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
+from facecommons.common.tunables import tunables
 from facecommons.releases.models import (
     TOKEN_PREFIX,
     AgreementAcceptance,
@@ -131,7 +131,7 @@ def application_decide(*, application: ResearcherApplication, actor: Any, approv
             grant_role(app.user, Role.RESEARCHER)
         audit_record(actor=actor, action=f"research_application_{app.status}", obj=app,
                      before={"status": ApplicationStatus.PENDING}, after={"status": app.status}, note=reason)
-        email, status, site = app.user.email, app.status, setting("SITE_URL", "http://localhost:8000")
+        email, status, site = app.user.email, app.status, tunables.SITE_URL
         if approve:
             body = (f"Your application for research access to {settings.SITE_NAME} was approved.\n\n"
                     f"You can now create a personal API token and download snapshots at {site}/research/.")
@@ -161,7 +161,7 @@ def token_create(*, user: Any, name: str) -> tuple[ResearcherToken, str]:
         raise ReleaseError("invalid", "Please name the token (for example the machine it is for).")
     if len(name) > 100:
         raise ReleaseError("invalid", "Token names are at most 100 characters.")
-    if ResearcherToken.objects.filter(user=user, revoked_at__isnull=True).count() >= setting("RELEASES_MAX_TOKENS", 20):
+    if ResearcherToken.objects.filter(user=user, revoked_at__isnull=True).count() >= tunables.RELEASES_MAX_TOKENS:
         raise ReleaseError("too_many_tokens", "You have too many active tokens; revoke one first.", status=409)
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ResearcherToken.objects.create(user=user, name=name, key_hash=token_hash(key), prefix=key[:10])

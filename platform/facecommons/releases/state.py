@@ -17,9 +17,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.leases import lease_expired_q
+from facecommons.common.tunables import tunables
 from facecommons.releases.events import snapshot_published
 from facecommons.releases.models import Snapshot, SnapshotStatus
 
@@ -74,7 +74,7 @@ def snapshot_transition(*, snapshot_id: int, to: str, actor: Any | None = None,
 def build_lease_seconds() -> int:
     # The build's heartbeat (``build.snapshot_build``) beats every third of it, so a killed
     # worker's build is taken over this long after its last beat.
-    return int(setting("RELEASES_BUILD_STALE_SECONDS", 30))
+    return tunables.RELEASES_BUILD_STALE_SECONDS
 
 
 def snapshot_claim(snapshot_id: int) -> Snapshot | None:

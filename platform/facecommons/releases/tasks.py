@@ -5,12 +5,12 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), max_retries=2,
-             retry_backoff=30, time_limit=setting("CELERY_LONGEST_TASK_SECONDS", 3 * 3600),
-             soft_time_limit=setting("CELERY_LONGEST_TASK_SECONDS", 3 * 3600) - 60)
+             retry_backoff=30, time_limit=tunables.CELERY_LONGEST_TASK_SECONDS,
+             soft_time_limit=tunables.CELERY_LONGEST_TASK_SECONDS - 60)
 def snapshot_build_task(snapshot_id: int) -> str | None:
     """Build one snapshot. Idempotent: a published snapshot, or one another live worker is
     building (fresh heartbeat), is left alone."""

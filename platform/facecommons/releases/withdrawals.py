@@ -21,8 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.releases.archive.store import BlobStore
 from facecommons.releases.models import (
@@ -138,7 +138,7 @@ def withdrawal_record_gone(*, snapshot: Snapshot) -> None:
 
 def _notify_downloaders(snap: Snapshot) -> None:
     """A notice, an e-mail and an open acknowledgement for everyone who downloaded the snapshot."""
-    site = setting("SITE_URL", "http://localhost:8000")
+    site = tunables.SITE_URL
     message = (f"Files were withdrawn from snapshot {snap.version} after it was published. Under the data-use "
                f"agreement you must delete the files listed in the signed removal manifest "
                f"{site}/api/v1/snapshots/{snap.version}/removals/ from every copy you hold, stop using them, and "
@@ -183,8 +183,8 @@ def removal_reminders_send(*, now: datetime | None = None) -> int:
     from datetime import timedelta
 
     now = now or timezone.now()
-    every = timedelta(days=setting("RELEASES_REMOVAL_REMIND_DAYS", 7))
-    site = setting("SITE_URL", "http://localhost:8000")
+    every = timedelta(days=tunables.RELEASES_REMOVAL_REMIND_DAYS)
+    site = tunables.SITE_URL
     sent = 0
     for ack in (RemovalAcknowledgement.objects.filter(acknowledged_at__isnull=True, created_at__lte=now - every)
                 .select_related("user", "snapshot").iterator()):

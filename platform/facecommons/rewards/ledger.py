@@ -8,9 +8,9 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write as in_transaction  # noqa: F401  (re-exported: the one helper)
 from facecommons.common.errors import ServiceError
+from facecommons.common.tunables import tunables
 from facecommons.rewards.models import Account, AccountKind, Entry, Transaction
 
 MAX_AMOUNT_MINOR = 10**13  # 100 billion units: far above any real donation, far below BIGINT
@@ -21,7 +21,7 @@ class LedgerError(ServiceError):
 
 
 def currency_default() -> str:
-    return str(setting("REWARDS_CURRENCY", "EUR")).upper()
+    return tunables.REWARDS_CURRENCY.upper()
 
 
 def check_amount(value: Any, *, name: str = "amount_minor", allow_zero: bool = False) -> int:

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Category, Contribution, ContributionStatus
 from facecommons.rewards.models import MultiplierSnapshot
 
@@ -42,11 +42,11 @@ NO_PREMIUM_KEYS = {"prefer_not_to_say"}
 
 
 def base_points() -> int:
-    return int(setting("REWARDS_BASE_POINTS", 10))
+    return tunables.REWARDS_BASE_POINTS
 
 
 def max_multiplier() -> Decimal:
-    return Decimal(str(setting("REWARDS_MAX_MULTIPLIER", 5))).quantize(TWO_PLACES)
+    return Decimal(str(tunables.REWARDS_MAX_MULTIPLIER)).quantize(TWO_PLACES)
 
 
 def _eligible_values() -> dict[str, list[tuple[str, str]]]:
@@ -104,7 +104,7 @@ def multipliers_compute() -> MultiplierSnapshot:
 
 def multipliers_current(*, refresh: bool = False) -> MultiplierSnapshot:
     """The latest snapshot, recomputed when older than the TTL or when base/cap changed."""
-    ttl = int(setting("REWARDS_MULTIPLIER_TTL_SECONDS", 3600))
+    ttl = tunables.REWARDS_MULTIPLIER_TTL_SECONDS
     snap = MultiplierSnapshot.objects.order_by("-created_at", "-id").first()
     if (refresh or snap is None or snap.created_at < timezone.now() - timedelta(seconds=ttl)
             or snap.base_points != base_points() or snap.max_multiplier != max_multiplier()):

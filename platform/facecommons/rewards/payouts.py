@@ -14,7 +14,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.rewards.ledger import (
     account_balance,
     account_payable,
@@ -106,7 +106,7 @@ def payout_round_run(*, started_by: Any | None = None, period: str | None = None
         excluded = _excluded_user_ids(set(net))
         weights = {uid: int(p * 100) for uid, p in net.items() if uid not in excluded and p > 0}
         pool_before = account_balance(pool)
-        percent = int(setting("REWARDS_PAYOUT_PERCENT", 100))
+        percent = tunables.REWARDS_PAYOUT_PERCENT
         distributable = max(0, pool_before) * max(0, min(100, percent)) // 100
         shares = largest_remainder(distributable if weights else 0, weights)
         tx: Transaction | None = None

@@ -19,7 +19,7 @@ from django.db import IntegrityError
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.moderation.models import ContributionFlag, FlagKind
 from facecommons.rewards.ledger import in_transaction
@@ -31,7 +31,7 @@ DUPLICATE_FLAG_KINDS = (FlagKind.NEAR_DUPLICATE, FlagKind.SAME_FACE)
 
 
 def monthly_cap() -> Decimal:
-    return Decimal(str(setting("REWARDS_MONTHLY_POINT_CAP", 500)))
+    return Decimal(str(tunables.REWARDS_MONTHLY_POINT_CAP))
 
 
 def contribution_is_flagged_duplicate(contribution_id: Any) -> bool:

@@ -12,7 +12,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.rewards.multipliers import multiplier_for, multipliers_current, multipliers_table
 from facecommons.rewards.providers import list_providers
 from facecommons.rewards.selectors import donation_overview, user_rewards
@@ -23,9 +23,9 @@ def donate(request: HttpRequest) -> HttpResponse:
     return render(request, "rewards/donate.html", {
         "overview": donation_overview(),
         "providers": list_providers(),
-        "instructions": setting("REWARDS_DONATION_INSTRUCTIONS", ""),
-        "pointer": setting("WEB_MONETIZATION_POINTER", ""),
-        "payout_percent": int(setting("REWARDS_PAYOUT_PERCENT", 100)),
+        "instructions": tunables.REWARDS_DONATION_INSTRUCTIONS,
+        "pointer": tunables.WEB_MONETIZATION_POINTER,
+        "payout_percent": tunables.REWARDS_PAYOUT_PERCENT,
     })
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from facecommons.accounts.roles import is_admin, is_researcher
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.workbench.models import TrainingRun, TrainingStatus
 from ml.workbench.results import difference_interval
 
@@ -28,7 +28,7 @@ def runs_for(user: Any) -> QuerySet[TrainingRun]:
 
 
 def stats_min_count() -> int:
-    return int(setting("STATS_MIN_COUNT", 5))
+    return tunables.STATS_MIN_COUNT
 
 
 def public_row(r: dict[str, Any]) -> dict[str, Any]:

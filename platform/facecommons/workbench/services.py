@@ -10,15 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
-from facecommons.common.conf import setting
 from facecommons.common.db import atomic_write
 from facecommons.common.leases import Lease, lease_claim, lease_expired_q, lease_renew, lease_until
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
+from facecommons.common.tunables import tunables
 from facecommons.workbench.cards import model_card
 from facecommons.workbench.models import ACTIVE, Task, TrainingRun, TrainingStatus
 
@@ -32,23 +31,23 @@ class WorkbenchError(Exception):
 # --- settings ----------------------------------------------------------------------------
 
 def time_limit_seconds() -> int:
-    return int(setting("WORKBENCH_TIME_LIMIT_SECONDS", 3 * 3600))
+    return tunables.WORKBENCH_TIME_LIMIT_SECONDS
 
 
 def memory_limit_mb() -> int:
-    return int(setting("WORKBENCH_MEMORY_LIMIT_MB", 6144))
+    return tunables.WORKBENCH_MEMORY_LIMIT_MB
 
 
 def lease_seconds() -> int:
-    return int(setting("WORKBENCH_LEASE_SECONDS", 600))
+    return tunables.WORKBENCH_LEASE_SECONDS
 
 
 def torch_threads() -> int:
-    return int(setting("WORKBENCH_TORCH_THREADS", 1))
+    return tunables.WORKBENCH_TORCH_THREADS
 
 
 def checkpoint_root() -> Path:
-    return Path(setting("WORKBENCH_DIR", str(Path(settings.VAR_DIR) / "workbench")))
+    return Path(tunables.WORKBENCH_DIR)
 
 
 # --- starting ----------------------------------------------------------------------------
@@ -68,9 +67,9 @@ def training_run_create(*, snapshot_version: str, task: str, policy: dict[str, A
         pol = Policy(kind=policy.get("kind", "as_is"), category=policy.get("category", ""),
                      values=tuple(policy.get("values") or ()), max_photos=policy.get("max_photos") or None)
         cfg = TrainConfig(task=task, policy=pol, seed=seed, category=category, epochs=epochs,
-                          min_group_size=int(setting("EVAL_MIN_GROUP_SIZE", 30)),
-                          n_boot=int(setting("EVAL_BOOTSTRAP_REPLICATES", 200)),
-                          target_fmr=float(setting("EVAL_TARGET_FMR", 1e-3)))
+                          min_group_size=tunables.EVAL_MIN_GROUP_SIZE,
+                          n_boot=tunables.EVAL_BOOTSTRAP_REPLICATES,
+                          target_fmr=tunables.EVAL_TARGET_FMR)
     except ValueError as exc:
         raise WorkbenchError(str(exc)) from exc
 

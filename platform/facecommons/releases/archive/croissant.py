@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.releases.archive.documents import DocumentContext, fmt_count, site_url
 
 # The standard Croissant 1.1 @context (as mlcroissant writes it): a non-standard one is warned about.
@@ -72,7 +72,7 @@ def croissant(ctx: DocumentContext) -> str:
         "url": f"{site}/datasets/{version}/",
         "version": version,
         "datePublished": cutoff.date().isoformat(),
-        "license": setting("RELEASES_LICENSE_URL", f"{site}/research/"),
+        "license": tunables.RELEASES_LICENSE_URL,
         "citeAs": f"{settings.SITE_NAME} contributors. {settings.SITE_NAME} dataset, snapshot {version}. "
                   f"{cutoff:%Y}. {site}/datasets/{version}/",
         "creator": {"@type": "sc:Organization", "name": settings.SITE_NAME, "url": site},

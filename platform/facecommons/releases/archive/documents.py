@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from django.conf import settings
 
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 
 # The main intersections reported in the datasheet and on the statistics page.
 INTERSECTIONS: list[tuple[str, str]] = [("gender", "skin_tone"), ("age_range", "gender"), ("ethnicity", "skin_tone")]
@@ -118,7 +118,7 @@ ChangelogSections = Iterable[tuple[str, Iterable[str]]]
 
 
 def site_url() -> str:
-    return str(setting("SITE_URL", "http://localhost:8000"))
+    return tunables.SITE_URL
 
 
 def _table(rows: list[tuple[str, str]], head: tuple[str, str]) -> str:
@@ -195,7 +195,7 @@ def datasheet(ctx: DocumentContext) -> str:
 
 
 def license_text(ctx: DocumentContext) -> str:
-    custom = setting("RELEASES_LICENSE_TEXT", "")
+    custom = tunables.RELEASES_LICENSE_TEXT
     if custom:
         return str(custom)
     return (f"{settings.SITE_NAME} dataset, snapshot {ctx.version}\n\n"

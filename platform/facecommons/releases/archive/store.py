@@ -19,8 +19,8 @@ from typing import IO, Any
 
 from django.core.files import File
 
-from facecommons.common.conf import setting
 from facecommons.common.storage import private_storage
+from facecommons.common.tunables import tunables
 from facecommons.releases.models import Blob
 
 BLOB_ROOT = "releases/blobs"
@@ -50,7 +50,7 @@ class BlobStore:
 
     def __init__(self) -> None:
         self.storage = private_storage()
-        self.link = bool(setting("RELEASES_BLOB_LINK", True))
+        self.link = tunables.RELEASES_BLOB_LINK
         self.stored_bytes = 0
         self.stored_files = 0
         self.root = _local_root(self.storage)

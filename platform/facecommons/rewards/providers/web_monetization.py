@@ -1,4 +1,4 @@
-from facecommons.common.conf import setting
+from facecommons.common.tunables import tunables
 from facecommons.rewards.providers.base import LedgerProvider
 
 
@@ -15,4 +15,4 @@ class WebMonetizationProvider(LedgerProvider):
 
     @staticmethod
     def payment_pointer() -> str:
-        return str(setting("WEB_MONETIZATION_POINTER", ""))
+        return tunables.WEB_MONETIZATION_POINTER
