@@ -161,6 +161,7 @@
       status(gettext("The queue is empty."));
       return;
     }
+    if (root.dataset.current !== item.id) resetZoom(); // each photo starts whole
     root.dataset.state = "ready"; root.dataset.current = item.id;
     $("review-empty").hidden = true; $("review-item").hidden = false;
     const a = item.analysis || {};
@@ -270,6 +271,11 @@
     fill();
   }
 
+  function reveal(panel) {
+    // Stacked layout: the panel opens in the flow under the action bar; bring it into view.
+    if (getComputedStyle(panel).position !== "fixed") panel.scrollIntoView({ block: "nearest" });
+  }
+
   function closePanels() {
     for (const id of ["reject-panel", "correct-panel", "help-panel", "box-panel"]) $(id).hidden = true;
     $("reject-error").textContent = ""; $("correct-error").textContent = ""; $("box-error").textContent = "";
@@ -363,6 +369,7 @@
   function openReject() {
     if (!buffer[0]) return;
     closePanels(); mode = "reject"; $("reject-note").value = ""; $("reject-panel").hidden = false;
+    reveal($("reject-panel"));
     $("reject-panel").querySelector("button").focus();
   }
 
@@ -414,7 +421,7 @@
       }
       wrap.appendChild(sel); box.appendChild(wrap);
     }
-    $("correct-panel").hidden = false;
+    $("correct-panel").hidden = false; reveal($("correct-panel"));
     const first = box.querySelector("select, input"); if (first) first.focus();
   }
 
@@ -445,6 +452,95 @@
   function toggleOverlays() {
     overlays = !overlays;
     for (const s of root.querySelectorAll("svg.overlay")) s.style.display = overlays ? "" : "none";
+  }
+
+
+  // --- zoom and pan (buttons, keys Z/X/0 and arrows, wheel, drag, two fingers) -------------
+  // Both photos move together; the overlay is inside the zoomed element, so boxes, landmarks
+  // and a face box being drawn stay on the face (toImage reads the overlay's transformed box).
+  const ZOOM_MAX = 8;
+  let zoom = { s: 1, x: 0, y: 0 }; // scale; translation as a fraction of the photo's size
+  const pointers = new Map();
+
+  function applyZoom() {
+    const z = zoom;
+    z.s = Math.min(ZOOM_MAX, Math.max(1, z.s));
+    z.x = Math.min(0, Math.max(1 - z.s, z.x)); z.y = Math.min(0, Math.max(1 - z.s, z.y));
+    for (const w of root.querySelectorAll(".photo-wrap")) {
+      w.querySelector(".photo-zoom").style.transform = z.s === 1 ? "" :
+        `translate(${z.x * 100}%, ${z.y * 100}%) scale(${z.s})`;
+      w.classList.toggle("zoomed", z.s > 1);
+    }
+    root.dataset.zoom = z.s.toFixed(2);
+    $("zoom-level").textContent = z.s > 1 ? fmt(gettext("Zoom: %(times)s×"), { times: num(z.s, 1) }) : "";
+  }
+
+  function zoomAt(factor, fx, fy) {
+    // (fx, fy): the point that stays put, as a fraction of the photo's frame.
+    const s2 = Math.min(ZOOM_MAX, Math.max(1, zoom.s * factor));
+    const cx = (fx - zoom.x) / zoom.s, cy = (fy - zoom.y) / zoom.s;
+    zoom = { s: s2, x: fx - cx * s2, y: fy - cy * s2 };
+    applyZoom();
+  }
+
+  function resetZoom() { zoom = { s: 1, x: 0, y: 0 }; pointers.clear(); applyZoom(); }
+
+  function framePoint(wrap, clientX, clientY) {
+    const r = wrap.getBoundingClientRect();
+    return [(clientX - r.left) / r.width, (clientY - r.top) / r.height];
+  }
+
+  for (const wrap of root.querySelectorAll(".photo-wrap")) {
+    wrap.addEventListener("wheel", (ev) => {
+      if (wrap.classList.contains("drawing") && !ev.ctrlKey) return;
+      ev.preventDefault();
+      zoomAt(Math.exp(-ev.deltaY * 0.0015), ...framePoint(wrap, ev.clientX, ev.clientY));
+    }, { passive: false });
+    wrap.addEventListener("dblclick", (ev) => {
+      if (wrap.classList.contains("drawing")) return;
+      if (zoom.s > 1) resetZoom(); else zoomAt(2.5, ...framePoint(wrap, ev.clientX, ev.clientY));
+    });
+    wrap.addEventListener("pointerdown", (ev) => {
+      if (wrap.classList.contains("drawing")) return; // the pointer draws the face box
+      pointers.set(ev.pointerId, [ev.clientX, ev.clientY]);
+      if (pointers.size === 2 || zoom.s > 1) { wrap.setPointerCapture(ev.pointerId); ev.preventDefault(); }
+    });
+    wrap.addEventListener("pointermove", (ev) => {
+      if (!pointers.has(ev.pointerId)) return;
+      const r = wrap.getBoundingClientRect();
+      const before = [...pointers.values()];
+      pointers.set(ev.pointerId, [ev.clientX, ev.clientY]);
+      const after = [...pointers.values()];
+      if (after.length >= 2) {
+        const d = (p) => Math.hypot(p[0][0] - p[1][0], p[0][1] - p[1][1]);
+        const mid = framePoint(wrap, (after[0][0] + after[1][0]) / 2, (after[0][1] + after[1][1]) / 2);
+        if (d(before) > 0) zoomAt(d(after) / d(before), ...mid);
+      } else if (zoom.s > 1) {
+        zoom.x += (ev.clientX - before[0][0]) / r.width; zoom.y += (ev.clientY - before[0][1]) / r.height;
+        applyZoom();
+      }
+    });
+    for (const type of ["pointerup", "pointercancel", "pointerleave"]) {
+      wrap.addEventListener(type, (ev) => { pointers.delete(ev.pointerId); });
+    }
+  }
+  root.querySelector(".zoom-controls").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-zoom]"); if (!b) return;
+    if (b.dataset.zoom === "in") zoomAt(1.5, 0.5, 0.5);
+    else if (b.dataset.zoom === "out") zoomAt(1 / 1.5, 0.5, 0.5);
+    else resetZoom();
+  });
+
+  function zoomKey(ev) {
+    // Z / X / 0 zoom; the arrow keys move a zoomed photo. True when the key was used.
+    const key = ev.key.toLowerCase();
+    if (key === "z") { zoomAt(1.5, 0.5, 0.5); return true; }
+    if (key === "x") { zoomAt(1 / 1.5, 0.5, 0.5); return true; }
+    if (key === "0") { resetZoom(); return true; }
+    const step = 0.1 / zoom.s;
+    const moves = { arrowleft: [step, 0], arrowright: [-step, 0], arrowup: [0, step], arrowdown: [0, -step] };
+    if (zoom.s > 1 && moves[key]) { zoom.x += moves[key][0] * zoom.s; zoom.y += moves[key][1] * zoom.s; applyZoom(); return true; }
+    return false;
   }
 
   document.addEventListener("keydown", (ev) => {
@@ -482,7 +578,7 @@
     else if (key === "s") decide("skip");
     else if (key === "e") decide("escalate");
     else if (key === "o") toggleOverlays();
-    else return;
+    else if (!zoomKey(ev)) return;
     ev.preventDefault();
   });
 

@@ -1,4 +1,4 @@
-"""Every journey's pages on a laptop in Spanish and on a 360 px phone in Arabic (right to left):
+"""Every journey's pages on a laptop and on a 360 px phone, each in Spanish and in Arabic (right to left):
 no page scrolls sideways, axe-core finds no serious or critical violation, and on the review
 screen nothing covers the evidence.
 
@@ -22,7 +22,9 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "es"}
 PHONE = {"viewport": {"width": 360, "height": 780}, "locale": "ar", "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2}
-SETUPS = {"desktop-es": DESKTOP, "phone-ar": PHONE}
+# Both viewports in both a left-to-right and a right-to-left language.
+SETUPS = {"desktop-es": DESKTOP, "phone-ar": PHONE, "desktop-ar": {**DESKTOP, "locale": "ar"},
+          "phone-es": {**PHONE, "locale": "es"}}
 SEVERE = {"serious", "critical"}
 
 
@@ -143,6 +145,26 @@ def test_moderator_journey_evidence_is_never_covered(open_as, live_server, make_
         if covered:
             problems.append(f"/moderation/: the action bar covers {sel}")
     assert not problems, "\n".join(problems)
+    # Zoom and pan: the photo and its overlay move together, inside the photo's frame.
+    page.click(".zoom-controls [data-zoom=in]")
+    page.click(".zoom-controls [data-zoom=in]")
+    assert page.get_attribute("#review", "data-zoom") == "2.25"
+    aligned = page.evaluate("""() => { const a = document.getElementById('img-original').getBoundingClientRect();
+        const b = document.getElementById('overlay-original').getBoundingClientRect();
+        const f = document.getElementById('wrap-original').getBoundingClientRect();
+        return [Math.abs(a.left - b.left) < 1 && Math.abs(a.width - b.width) < 1, a.width / f.width]; }""")
+    assert aligned[0] and aligned[1] == pytest.approx(2.25, rel=0.02), aligned
+    page.click(".zoom-controls [data-zoom=fit]")
+    assert page.get_attribute("#review", "data-zoom") == "1.00"
+    # The reject and correct panels open beside or below the photo, never over it.
+    for action, panel in (("reject", "#reject-panel"), ("correct", "#correct-panel")):
+        page.click(f"#review-actions [data-action={action}]")
+        overlap = page.evaluate("""(sel) => { const a = document.getElementById('wrap-original').getBoundingClientRect();
+            const b = document.querySelector(sel).getBoundingClientRect();
+            return Math.max(0, Math.min(a.right, b.right) - Math.max(a.left, b.left))
+                 * Math.max(0, Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top)); }""", panel)
+        assert overlap == 0, f"{panel} covers {overlap:.0f} px² of the photo"
+        page.keyboard.press("Escape")
     # Skin-tone correction with the ten Monk swatches (touch or click), then approve.
     page.click("#review-actions [data-action=correct]")
     assert page.locator(".swatch-fix .swatch-option svg").count() == 10
