@@ -1,4 +1,4 @@
-"""Versions as manifests over content-addressed files: immutability, dedup, deltas, state."""
+"""Versions as manifests over content-addressed files: immutability, dedup, deltas (state: test_state)."""
 
 from __future__ import annotations
 
@@ -117,47 +117,3 @@ def test_manifest_sorting_spills_to_disk_with_the_same_result(monkeypatch):
     entries = [mf.Entry(path=f"train/{rng.getrandbits(64):016x}.jpg", sha256=f"{i:064x}", size=i) for i in range(1000)]
     monkeypatch.setattr(mf, "RUN_LINES", 64)
     assert list(mf.sorted_entries(entries)) == sorted(entries)
-
-
-def test_every_transition_is_audited_failures_included(make_dataset, release_admin, monkeypatch):
-    from facecommons.common.models import AuditEvent
-    from facecommons.releases import build as build_module
-    from facecommons.releases.models import Snapshot
-    from facecommons.releases.services import snapshot_request
-
-    make_dataset(3)
-    snap = snapshot_request(actor=release_admin, enqueue=False)
-
-    def boom(s, **kw):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(build_module, "_build", boom)
-    with pytest.raises(OSError):
-        build_module.snapshot_build(snapshot_id=snap.pk)
-    snap.refresh_from_db()
-    assert snap.status == "failed" and "disk full" in snap.error
-    monkeypatch.undo()
-    assert build_module.snapshot_build(snapshot_id=snap.pk).status == "published"
-    actions = list(AuditEvent.objects.filter(object_type="releases.snapshot", object_id=str(snap.pk))
-                   .order_by("id").values_list("action", flat=True))
-    assert actions == ["snapshot_requested", "snapshot_building", "snapshot_failed", "snapshot_building",
-                       "snapshot_published"]
-    failed = AuditEvent.objects.get(object_id=str(snap.pk), action="snapshot_failed")
-    assert failed.before == {"status": "building"} and "disk full" in failed.after["error"]
-    assert Snapshot.objects.get(pk=snap.pk).published_at is not None
-
-
-def test_one_active_build_is_a_database_constraint(release_admin):
-    from django.db import IntegrityError, transaction
-    from django.utils import timezone
-
-    from facecommons.releases.models import Snapshot
-    from facecommons.releases.services import ReleaseError, snapshot_request
-
-    first = snapshot_request(actor=release_admin, enqueue=False)
-    with pytest.raises(IntegrityError), transaction.atomic():
-        Snapshot.objects.create(version="2000.01.0", cutoff_at=timezone.now(), status="building")
-    with pytest.raises(ReleaseError):
-        snapshot_request(actor=release_admin, enqueue=False)
-    Snapshot.objects.filter(pk=first.pk).update(status="failed")
-    Snapshot.objects.create(version="2000.01.1", cutoff_at=timezone.now(), status="pending")

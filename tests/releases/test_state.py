@@ -112,3 +112,31 @@ def test_the_constraint_refusal_is_the_api_refusal(release_admin, client_for):
     assert resp.status_code == 409 and resp.json()["error"]["code"] == "build_in_progress"
     assert first.version in resp.json()["error"]["message"]
     assert Snapshot.objects.count() == 1
+
+
+def test_every_transition_is_audited_failures_included(make_dataset, release_admin, monkeypatch):
+    from facecommons.common.models import AuditEvent
+    from facecommons.releases import build as build_module
+    from facecommons.releases.models import Snapshot
+    from facecommons.releases.services import snapshot_request
+
+    make_dataset(3)
+    snap = snapshot_request(actor=release_admin, enqueue=False)
+
+    def boom(s, **kw):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(build_module, "_build", boom)
+    with pytest.raises(OSError):
+        build_module.snapshot_build(snapshot_id=snap.pk)
+    snap.refresh_from_db()
+    assert snap.status == "failed" and "disk full" in snap.error
+    monkeypatch.undo()
+    assert build_module.snapshot_build(snapshot_id=snap.pk).status == "published"
+    actions = list(AuditEvent.objects.filter(object_type="releases.snapshot", object_id=str(snap.pk))
+                   .order_by("id").values_list("action", flat=True))
+    assert actions == ["snapshot_requested", "snapshot_building", "snapshot_failed", "snapshot_building",
+                       "snapshot_published"]
+    failed = AuditEvent.objects.get(object_id=str(snap.pk), action="snapshot_failed")
+    assert failed.before == {"status": "building"} and "disk full" in failed.after["error"]
+    assert Snapshot.objects.get(pk=snap.pk).published_at is not None
