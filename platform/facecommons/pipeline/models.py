@@ -27,7 +27,7 @@ class PhotoAnalysis(LeaseFields):
     detections_original = models.JSONField(default=list)
     detections_enhanced = models.JSONField(default=list)
     face = models.JSONField(default=dict, blank=True)
-    sharpness = models.FloatField(null=True, blank=True, help_text="variance of the Laplacian on the face")
+    sharpness = models.FloatField(null=True, blank=True, help_text="face detail: gradient energy after a slight blur over that after a stronger one, on the aligned, denoised face (ml/quality.py); 1 means no detail")
     verdict_code = models.CharField(max_length=40, blank=True,
                                     help_text="the route: review, await_contributor, reject (or error)")
     findings = models.JSONField(default=list, blank=True,
