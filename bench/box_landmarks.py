@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ml.detectors import create_detector  # noqa: E402
+from ml.registry import create_model  # noqa: E402
 
 RACES = {"0": "White", "1": "Black", "2": "Asian", "3": "Indian", "4": "Others"}
 GENDERS = {"0": "man", "1": "woman"}
@@ -35,7 +35,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "utk")
     ap.add_argument("--every", type=int, default=8)
     args = ap.parse_args()
-    detector = create_detector("retinaface-mobilenet")
+    detector = create_model("retinaface-mobilenet")
     rel: dict[tuple[str, str], list[np.ndarray]] = collections.defaultdict(list)
     for i, path in enumerate(sorted(args.data.glob("*.jpg"))):
         parts = path.name.split("_")

@@ -40,8 +40,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
 from facecommons.pipeline.analysis import Thresholds  # noqa: E402
-from ml.detectors import create_detector  # noqa: E402
 from ml.quality import face_quality  # noqa: E402
+from ml.registry import create_model  # noqa: E402
 
 GOOD = ("as_is", "phone")
 
@@ -129,7 +129,7 @@ def face_size_sweep(data: Path, rows: list[dict[str, Any]], min_sharpness: float
     ``size`` px and report how many read soft at each size."""
     files = sorted({(r["file"], cell(r)) for r in rows if r["source"] == "utk" and r["variant"] == "as_is"
                     and r["sharpness"] not in ("", None) and float(r["sharpness"]) >= min_sharpness})
-    det = create_detector("retinaface-mobilenet", threads=1)
+    det = create_model("retinaface-mobilenet", threads=1)
     sizes = (32, 40, 48, 56, 64, 80, 96)
     soft: dict[int, dict[str, list[int]]] = {s: defaultdict(lambda: [0, 0]) for s in sizes}
     for f, c in files:

@@ -38,10 +38,11 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 
-from enhancement import DETECTION_SIGMA, assess, create_enhancer, for_detection, list_enhancers  # noqa: E402
+from enhancement import DETECTION_SIGMA, assess, for_detection  # noqa: E402
 from enhancement.degrade import darken  # noqa: E402
 from enhancement.zero_dce import reference_apply  # noqa: E402
-from ml.detectors.postprocess import resize_long_side  # noqa: E402
+from ml.imageio import resize_long_side  # noqa: E402
+from ml.registry import create_model, list_models  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 LEVELS = (0.008, 0.015, 0.03, 0.1)
@@ -84,8 +85,8 @@ def bench_speed(data: Path | None, runs: int) -> None:
     img, what = photo_12mp(data)
     print(f"## (a) speed, one thread, {what}; median of {runs} runs")
     print(f"assess (full 12 MP input)            {timed(lambda: assess(img), runs):8.1f} ms")
-    for name in list_enhancers():
-        enh = create_enhancer(name)
+    for name in list_models("enhancer"):
+        enh = create_model(name)
         print(f"{name:<36} {timed(lambda e=enh: e.enhance(img), runs):8.1f} ms   ({enh.version})")
         if name == "zero-dce++":
             alpha = enh.alpha(img)
@@ -105,9 +106,9 @@ def bench_speed(data: Path | None, runs: int) -> None:
 class FaceDetector:
     def __init__(self) -> None:
         try:
-            from ml.detectors import create_detector
+            from ml.registry import create_model
 
-            self._det = create_detector("retinaface-mobilenet", score_threshold=SCORE, max_side=MAX_SIDE)
+            self._det = create_model("retinaface-mobilenet", score_threshold=SCORE, max_side=MAX_SIDE)
             self.name = f"ml.detectors retinaface-mobilenet ({self._det.version})"
         except Exception as exc:  # noqa: BLE001 - fall back to the package itself
             import retinaface
@@ -146,7 +147,7 @@ def found(ref: np.ndarray, boxes: np.ndarray) -> np.ndarray:
 
 def bench_recall(data: Path, enhancer_names: list[str], seeds: int) -> None:
     det = FaceDetector()
-    enhancers = {n: create_enhancer(n) for n in enhancer_names}
+    enhancers = {n: create_model(n) for n in enhancer_names}
     paths = sorted((data / "faces").glob("*.jpg"))
     print(f"\n## (b) RetinaFace recall on darkened faces/ ({len(paths)} photos), detector: {det.name}")
     refs = {}
@@ -237,7 +238,7 @@ def lowlight_sheet(data: Path, enhancer_names: list[str], n: int = 8) -> None:
     if not paths:
         return
     pick = paths[:: max(1, len(paths) // n)][:n]
-    enhancers = [create_enhancer(e) for e in enhancer_names]
+    enhancers = [create_model(e) for e in enhancer_names]
     rows = []
     for p in pick:
         img = read_rgb(p)
@@ -260,7 +261,7 @@ def main() -> None:
     if not args.skip_speed:
         bench_speed(data, args.runs)
     if data is not None and not args.skip_recall:
-        names = list_enhancers()
+        names = list_models("enhancer")
         bench_recall(data, names, args.seeds)
         lowlight_sheet(data, names)
 

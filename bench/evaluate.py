@@ -187,17 +187,16 @@ def throughput(models: list[str], keys: list[str]) -> None:
 
 def real_pairs(data: Path) -> None:
     """(c): dlib-resnet on master.csv pairs at threshold 0.6."""
-    from ml.detectors import create_detector
     from ml.imageio import decode
     from ml.metrics import wilson
-    from ml.verifiers import create_verifier
+    from ml.registry import create_model
 
     master = data / "master.csv"
     if not master.exists():
         print("\n(c) skipped: no master.csv")
         return
-    det = create_detector("retinaface-mobilenet")
-    ver = create_verifier("dlib-resnet")
+    det = create_model("retinaface-mobilenet")
+    ver = create_model("dlib-resnet")
     emb: dict[str, np.ndarray | None] = {}
 
     def embedding(name: str) -> np.ndarray | None:

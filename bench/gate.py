@@ -48,11 +48,11 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
-from enhancement import assess, create_enhancer  # noqa: E402
+from enhancement import assess  # noqa: E402
 from enhancement.degrade import darken, jpeg_roundtrip  # noqa: E402
 from facecommons.pipeline.analysis import Thresholds, analyse_photo  # noqa: E402
-from ml.detectors import create_detector  # noqa: E402
 from ml.imageio import encode_jpeg  # noqa: E402
+from ml.registry import create_model  # noqa: E402
 
 RACES = {"0": "White", "1": "Black", "2": "Asian", "3": "Indian", "4": "Others"}
 GENDERS = {"0": "men", "1": "women"}
@@ -153,8 +153,8 @@ def run(photos: list[dict[str, Any]], out_csv: Path | None, data: Path) -> list[
         torch.set_num_threads(1)
     except ImportError:  # pragma: no cover
         pass
-    detector = create_detector("retinaface-mobilenet", threads=1)
-    enhancer = create_enhancer("zero-dce++")
+    detector = create_model("retinaface-mobilenet", threads=1)
+    enhancer = create_model("zero-dce++")
     thresholds = Thresholds()
 
     def analyse(rgb: np.ndarray) -> Any:

@@ -40,11 +40,11 @@ sys.path[:0] = [str(ROOT / "platform"), str(ROOT)]
 
 import cv2  # noqa: E402
 
-from enhancement import assess, create_enhancer  # noqa: E402
+from enhancement import assess  # noqa: E402
 from facecommons.pipeline.analysis import Thresholds, analyse_photo  # noqa: E402
 from ml.align import align_face  # noqa: E402
-from ml.detectors import create_detector  # noqa: E402
 from ml.imageio import encode_jpeg, resize_long_side  # noqa: E402
+from ml.registry import create_model  # noqa: E402
 
 
 def default_faces() -> Path:
@@ -137,7 +137,7 @@ def naive(data: bytes, detector_full, enhancer) -> int:
             faces = [d for d in edets if d.score >= 0.9]
         encode_jpeg(enhanced, 90)
     full = full_decode(data)
-    encode_jpeg(resize_long_side(full, 320), 85)
+    encode_jpeg(resize_long_side(full, 320)[0], 85)
     if len(faces) == 1 and len(faces[0].landmarks) == 5:
         encode_jpeg(align_face(full, faces[0].landmarks, 112), 95)
         encode_jpeg(align_face(full, faces[0].landmarks, 224), 95)
@@ -165,13 +165,13 @@ def main() -> None:
     mb = sum(len(p) for p in photos) / len(photos) / 1e6
     print(f"photos: {len(photos)} x {PHONE[0]}x{PHONE[1]} JPEG q90 (mean {mb:.1f} MB) from {origin}")
 
-    detector = create_detector("retinaface-mobilenet", threads=1)
-    detector_full = create_detector("retinaface-mobilenet", threads=1, max_side=0)
+    detector = create_model("retinaface-mobilenet", threads=1)
+    detector_full = create_model("retinaface-mobilenet", threads=1, max_side=0)
     try:
-        enhancer = create_enhancer(args.enhancer)
+        enhancer = create_model(args.enhancer)
     except Exception as exc:  # noqa: BLE001
         print(f"enhancer {args.enhancer} unavailable ({exc}); using clahe")
-        enhancer = create_enhancer("clahe")
+        enhancer = create_model("clahe")
 
     def factory():
         return enhancer

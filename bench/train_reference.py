@@ -94,9 +94,9 @@ def scene_crop(sources, rng: np.random.Generator) -> np.ndarray:
 
 def build_snapshot(utk: Path, out: Path) -> dict[str, int]:
     from facecommons.evaluation.importers import Skip, read_utkface
-    from ml.detectors import create_detector
+    from ml.registry import create_model
 
-    det = create_detector("retinaface-mobilenet")
+    det = create_model("retinaface-mobilenet")
     sources = scene_sources(utk.parent, det)
     yy, xx = np.mgrid[0:200, 0:200].astype(np.float32)
     alpha = np.clip((1.0 - np.hypot((xx - 99.5) / 100, (yy - 99.5) / 110)) * 6, 0, 1)[..., None]

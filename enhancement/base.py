@@ -1,9 +1,9 @@
-"""The one interface every enhancer implements, and the registry."""
+"""The one interface every enhancer implements. ``ml.registry`` lists and builds them
+(``enhancement`` never imports ``ml``: the registry depends on the library, not the reverse)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -17,37 +17,6 @@ class Enhancer(Protocol):
     version: str
 
     def enhance(self, image: np.ndarray) -> np.ndarray: ...
-
-
-_REGISTRY: dict[str, Callable[..., Enhancer]] = {}
-
-
-def register_enhancer(name: str) -> Callable[[Callable[..., Enhancer]], Callable[..., Enhancer]]:
-    def deco(factory: Callable[..., Enhancer]) -> Callable[..., Enhancer]:
-        _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def _load_builtin() -> None:
-    # Importing the modules registers them; lazy so that ``import enhancement`` stays cheap
-    # (torch is imported only when Zero-DCE++ is created).
-    import enhancement.classical  # noqa: F401
-    import enhancement.zero_dce  # noqa: F401
-
-
-def list_enhancers() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def create_enhancer(name: str, **kwargs: Any) -> Enhancer:
-    """Build a registered enhancer; KeyError for an unknown name."""
-    _load_builtin()
-    if name not in _REGISTRY:
-        raise KeyError(f"Unknown enhancer {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name](**kwargs)
 
 
 def check_image(image: np.ndarray) -> None:

@@ -6,9 +6,17 @@ import cv2
 import numpy as np
 
 from enhancement.assess import downscale, luma
-from enhancement.base import check_image, register_enhancer
+from enhancement.base import check_image
 
 CODE_VERSION = "2026.11.1"
+
+
+def clahe_version(clip_limit: float = 3.0, tiles: int = 8) -> str:
+    return f"{CODE_VERSION}-clip{float(clip_limit):g}-t{int(tiles)}"
+
+
+def gamma_version(target: float = 0.45) -> str:
+    return f"{CODE_VERSION}-t{float(target):g}"
 
 
 class ClaheEnhancer:
@@ -19,7 +27,7 @@ class ClaheEnhancer:
     def __init__(self, clip_limit: float = 3.0, tiles: int = 8) -> None:
         self.clip_limit = float(clip_limit)
         self.tiles = int(tiles)
-        self.version = f"{CODE_VERSION}-clip{self.clip_limit:g}-t{self.tiles}"
+        self.version = clahe_version(self.clip_limit, self.tiles)
         self._clahe = cv2.createCLAHE(clipLimit=self.clip_limit, tileGridSize=(self.tiles, self.tiles))
 
     def enhance(self, image: np.ndarray) -> np.ndarray:
@@ -37,7 +45,7 @@ class GammaEnhancer:
     def __init__(self, target: float = 0.45, max_gamma: float = 10.0) -> None:
         self.target = float(target)
         self.max_gamma = float(max_gamma)
-        self.version = f"{CODE_VERSION}-t{self.target:g}"
+        self.version = gamma_version(self.target)
 
     def gamma_for(self, image: np.ndarray) -> float:
         """Exponent g (output = input ** g) bringing the mean luminance to ``target``; solved by
@@ -59,6 +67,3 @@ class GammaEnhancer:
         lut = np.clip(np.round(255.0 * (np.arange(256) / 255.0) ** g), 0, 255).astype(np.uint8)
         return cv2.LUT(image, lut)
 
-
-register_enhancer("clahe")(ClaheEnhancer)
-register_enhancer("gamma")(GammaEnhancer)

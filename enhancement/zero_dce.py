@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
 from enhancement.assess import downscale
-from enhancement.base import check_image, register_enhancer
+from enhancement.base import check_image
 
 CODE_VERSION = "2026.11.1"
 ITERATIONS = 8
@@ -148,6 +148,11 @@ def weights_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
+def model_version(path: Path = ONNX_PATH) -> str:
+    """Changes with the code and with the weights file."""
+    return f"{CODE_VERSION}-{weights_digest(path)}"
+
+
 def load_model(path: Path = WEIGHTS_PATH) -> ZeroDCEPP:
     """The PyTorch network (training, ONNX export, reference checks)."""
     if not path.exists():
@@ -181,7 +186,7 @@ class ZeroDCEEnhancer:
         self.tile = tile
         self.alpha_sigma = float(alpha_sigma)
         self.weights_path = path
-        self.version = f"{CODE_VERSION}-{weights_digest(path)}"
+        self.version = model_version(path)
 
     def small(self, image: np.ndarray) -> np.ndarray:
         """The downscaled copy the curves are estimated on."""
@@ -203,5 +208,3 @@ class ZeroDCEEnhancer:
         check_image(image)
         return fast_apply(image, self.alpha(image), tile=self.tile)
 
-
-register_enhancer("zero-dce++")(ZeroDCEEnhancer)

@@ -70,7 +70,7 @@ def decode(data: bytes, *, max_side: int | None = None, min_side: int | None = N
     factor = _factor_for(full, min_side or max_side) if max_side and max(full) > max_side else 1
     arr = _decode(data, factor)
     if max_side and max(arr.shape[:2]) > max_side:
-        arr = resize_long_side(arr, max_side)
+        arr, _ = resize_long_side(arr, max_side)
     return Decoded(rgb=arr, scale=arr.shape[1] / full[0], full_size=full)
 
 
@@ -90,9 +90,14 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:
     return buf.tobytes()
 
 
-def resize_long_side(rgb: np.ndarray, long_side: int) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    if max(h, w) <= long_side:
-        return rgb
-    s = long_side / max(h, w)
-    return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+def resize_long_side(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """A copy whose long side is at most ``max_side`` (INTER_AREA, which averages rather than
+    aliases when shrinking), and the scale applied. The image itself and 1.0 when it is small
+    enough already or ``max_side`` is 0 (no limit)."""
+    h, w = image.shape[:2]
+    long_side = max(h, w)
+    if not max_side or long_side <= max_side:
+        return image, 1.0
+    scale = max_side / long_side
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale

@@ -1,12 +1,5 @@
-"""Face detector registry (timm-style): ``create_detector(name)`` and ``list_detectors()``."""
+"""Face detectors: one interface (``Detector``); they are listed and built by ``ml.registry``."""
 
-from ml.detectors.base import (
-    Detection,
-    Detector,
-    DetectorUnavailable,
-    create_detector,
-    list_detectors,
-    register_detector,
-)
+from ml.detectors.base import Detection, Detector, DetectorUnavailable
 
-__all__ = ["Detection", "Detector", "DetectorUnavailable", "create_detector", "list_detectors", "register_detector"]
+__all__ = ["Detection", "Detector", "DetectorUnavailable"]

@@ -1,8 +1,7 @@
-"""The one interface every face detector implements, and the registry."""
+"""The one interface every face detector implements (the registry is ``ml.registry``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
@@ -37,8 +36,6 @@ class Detector(Protocol):
 
     model_id: str
     version: str
-    license: str
-    weights_source: str
 
     def detect(self, image: np.ndarray) -> list[Detection]: ...
 
@@ -47,43 +44,3 @@ class DetectorUnavailable(RuntimeError):
     """The detector cannot load here (for example its weights file is not installed).
 
     The message says what to do about it."""
-
-
-_REGISTRY: dict[str, Callable[..., Detector]] = {}
-
-
-def register_detector(name: str) -> Callable[[Callable[..., Detector]], Callable[..., Detector]]:
-    def deco(factory: Callable[..., Detector]) -> Callable[..., Detector]:
-        _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def _load_builtin() -> None:
-    # Importing the modules registers them; kept lazy so importing ml is cheap.
-    import importlib
-
-    for mod in ("ml.detectors.retinaface_mobilenet", "ml.detectors.retinaface_resnet50", "ml.detectors.dlib_detectors"):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
-    from ml.trained import register_installed
-
-    register_installed()  # models trained on the workbench and registered as reference models
-
-
-def list_detectors() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def create_detector(name: str, **kwargs: Any) -> Detector:
-    """Build a registered detector. Raises KeyError for an unknown name and
-    DetectorUnavailable when it cannot load here."""
-    _load_builtin()
-    if name not in _REGISTRY:
-        raise KeyError(f"Unknown detector {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name](**kwargs)

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ml.detectors.base import Detection, DetectorUnavailable, register_detector
-from ml.detectors.postprocess import resize_long_side
+from ml.detectors.base import Detection, DetectorUnavailable
+from ml.imageio import resize_long_side
 from ml.weights import dlib_model_path
 
 _lock = threading.Lock()
@@ -35,6 +35,10 @@ def _dlib() -> Any:
     except ImportError as exc:  # pragma: no cover - dlib-bin is a requirement
         raise DetectorUnavailable("dlib is not installed (pip install dlib-bin)") from exc
     return dlib
+
+
+def model_version() -> str:
+    return f"dlib-{_dlib().__version__}"
 
 
 def _model(name: str) -> Any:
@@ -71,15 +75,14 @@ def five_points(shape: Any) -> tuple[tuple[float, float], ...]:
 
 
 class _DlibDetector:
-    license = "CC0 / Boost (dlib, dlib-models by Davis King)"
-    kind = ""
+    kind = ""  # licence, weights and version: ml.registry
 
     def __init__(self, *, max_side: int = 1024, upsample: int = 0, landmarks: bool = True) -> None:
         self._detector = _model(self.kind)
         self._sp = _model("sp5") if landmarks else None
         self.max_side = max_side
         self.upsample = upsample
-        self.version = f"dlib-{_dlib().__version__}"
+        self.version = model_version()
 
     def _run(self, img: np.ndarray) -> list[tuple[Any, float]]:
         raise NotImplementedError
@@ -100,7 +103,6 @@ class _DlibDetector:
 class DlibHog(_DlibDetector):
     model_id = "dlib-hog"
     kind = "hog"
-    weights_source = "built into dlib (get_frontal_face_detector); landmarks: face-recognition-models"
 
     def _run(self, img: np.ndarray) -> list[tuple[Any, float]]:
         rects, scores, _ = self._detector.run(img, self.upsample, 0.0)
@@ -110,7 +112,6 @@ class DlibHog(_DlibDetector):
 class DlibCnn(_DlibDetector):
     model_id = "dlib-cnn"
     kind = "cnn"
-    weights_source = "face-recognition-models: models/mmod_human_face_detector.dat"
 
     def __init__(self, *, max_side: int = 800, **kwargs: Any) -> None:
         # The MMOD CNN costs ~10x HOG per pixel on CPU; 800 px keeps faces >= ~40 px findable.
@@ -119,12 +120,3 @@ class DlibCnn(_DlibDetector):
     def _run(self, img: np.ndarray) -> list[tuple[Any, float]]:
         return [(d.rect, d.confidence) for d in self._detector(img, self.upsample) if d.confidence >= 0]
 
-
-@register_detector("dlib-hog")
-def _create_hog(**kwargs: Any) -> DlibHog:
-    return DlibHog(**kwargs)
-
-
-@register_detector("dlib-cnn")
-def _create_cnn(**kwargs: Any) -> DlibCnn:
-    return DlibCnn(**kwargs)

@@ -1,4 +1,4 @@
-"""Shared RetinaFace post-processing: prior boxes, decoding, NMS (NumPy), resizing.
+"""Shared RetinaFace post-processing: prior boxes, decoding, NMS (NumPy).
 
 Both RetinaFace variants (MobileNet-0.25 ONNX and ResNet-50 PyTorch) were trained with the
 same prior layout (biubug6/Pytorch_Retinaface ``cfg``): min sizes [[16, 32], [64, 128],
@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import cv2
 import numpy as np
 
 from ml.detectors.base import Detection
@@ -84,14 +83,3 @@ def decode_retinaface(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, *, 
                       score=float(sc[i]),
                       landmarks=tuple((float(x), float(y)) for x, y in pts[i]))
             for i in keep]
-
-
-def resize_long_side(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """A copy whose long side is at most ``max_side`` (INTER_AREA), and the scale applied."""
-    h, w = image.shape[:2]
-    long_side = max(h, w)
-    if not max_side or long_side <= max_side:
-        return image, 1.0
-    scale = max_side / long_side
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale

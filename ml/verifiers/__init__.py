@@ -1,5 +1,5 @@
-"""Face verifier registry, the same shape as the detector registry."""
+"""Face verifiers: one interface (``Verifier``); they are listed and built by ``ml.registry``."""
 
-from ml.verifiers.base import Verifier, VerifierUnavailable, create_verifier, list_verifiers, register_verifier
+from ml.verifiers.base import Verifier, VerifierUnavailable
 
-__all__ = ["Verifier", "VerifierUnavailable", "create_verifier", "list_verifiers", "register_verifier"]
+__all__ = ["Verifier", "VerifierUnavailable"]

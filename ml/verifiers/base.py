@@ -1,9 +1,8 @@
-"""The one interface every face verifier implements, and the registry."""
+"""The one interface every face verifier implements (the registry is ``ml.registry``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -17,8 +16,6 @@ class Verifier(Protocol):
 
     model_id: str
     version: str
-    license: str
-    weights_source: str
     metric: Literal["euclidean", "cosine"]
     threshold: float
 
@@ -29,36 +26,6 @@ class Verifier(Protocol):
 
 class VerifierUnavailable(RuntimeError):
     """The verifier cannot load here; the message says what to do."""
-
-
-_REGISTRY: dict[str, Callable[..., Verifier]] = {}
-
-
-def register_verifier(name: str) -> Callable[[Callable[..., Verifier]], Callable[..., Verifier]]:
-    def deco(factory: Callable[..., Verifier]) -> Callable[..., Verifier]:
-        _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def _load_builtin() -> None:
-    import ml.verifiers.dlib_resnet  # noqa: F401  (registers itself)
-    from ml.trained import register_installed
-
-    register_installed()  # models trained on the workbench and registered as reference models
-
-
-def list_verifiers() -> list[str]:
-    _load_builtin()
-    return sorted(_REGISTRY)
-
-
-def create_verifier(name: str, **kwargs: Any) -> Verifier:
-    _load_builtin()
-    if name not in _REGISTRY:
-        raise KeyError(f"Unknown verifier {name!r}; registered: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name](**kwargs)
 
 
 def euclidean(a: np.ndarray, b: np.ndarray) -> float:

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 
 from ml.detectors.base import Detection
-from ml.verifiers.base import VerifierUnavailable, euclidean, register_verifier
+from ml.verifiers.base import VerifierUnavailable, euclidean
 from ml.weights import dlib_model_path
 
 _lock = threading.Lock()
@@ -37,10 +37,8 @@ def _load() -> tuple[object, object]:
 
 
 class DlibResnetVerifier:
-    model_id = "dlib-resnet"
+    model_id = "dlib-resnet"  # licence and weights: ml.registry
     version = "dlib_face_recognition_resnet_model_v1"
-    license = "CC0 (dlib-models by Davis King)"
-    weights_source = "face-recognition-models: models/dlib_face_recognition_resnet_model_v1.dat"
     metric: Literal["euclidean", "cosine"] = "euclidean"
     threshold = 0.6
 
@@ -72,7 +70,3 @@ class DlibResnetVerifier:
     def distance(self, a: np.ndarray, b: np.ndarray) -> float:
         return euclidean(a, b)
 
-
-@register_verifier("dlib-resnet")
-def _create(**kwargs: object) -> DlibResnetVerifier:
-    return DlibResnetVerifier(**kwargs)  # type: ignore[arg-type]

@@ -214,9 +214,9 @@ def _verify_rows(emb_val: np.ndarray, val: Sequence[Photo], emb_test: np.ndarray
 
 def _dlib_embeddings(snapshot: Snapshot, photos: Sequence[Photo]) -> np.ndarray:
     from ml.detectors.base import Detection
-    from ml.verifiers import create_verifier
+    from ml.registry import create_model
 
-    ver = create_verifier("dlib-resnet")
+    ver = create_model("dlib-resnet")
     out = []
     for p in photos:
         assert p.box is not None

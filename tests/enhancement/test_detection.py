@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from enhancement import DETECTION_SIGMA, create_enhancer, for_detection
+from enhancement import DETECTION_SIGMA, for_detection
 from enhancement.degrade import darken
+from ml.registry import create_model
 
 
 def test_keeps_shape_dtype_and_geometry():
@@ -41,10 +42,9 @@ def test_rejects_what_is_not_rgb_uint8(bad):
 def test_detector_is_more_confident_on_the_smoothed_enhanced_copy():
     """The astronaut at 0.5% light with shot and read noise: brightened alone, its noise costs
     RetinaFace confidence; smoothed as the pipeline does, the face is found with more."""
-    from ml.detectors import create_detector
 
-    detector = create_detector("retinaface-mobilenet", score_threshold=0.3)
-    enhancer = create_enhancer("zero-dce++")
+    detector = create_model("retinaface-mobilenet", score_threshold=0.3)
+    enhancer = create_model("zero-dce++")
     plain, smoothed = [], []
     for seed in range(3):
         dark = darken(data.astronaut(), np.random.default_rng(seed), light=0.005, photons=400.0,

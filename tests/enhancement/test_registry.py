@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from skimage import data
 
-from enhancement import Enhancer, LowLightReport, assess, create_enhancer, list_enhancers
+from enhancement import Enhancer, LowLightReport, assess
+from ml.registry import create_model, list_models
 
 
 @pytest.fixture(scope="module")
@@ -13,17 +14,17 @@ def dark_image() -> np.ndarray:
 
 
 def test_registry_lists_the_required_enhancers():
-    assert {"zero-dce++", "clahe", "gamma"} <= set(list_enhancers())
+    assert {"zero-dce++", "clahe", "gamma"} <= set(list_models("enhancer"))
 
 
 def test_unknown_enhancer_is_a_key_error():
     with pytest.raises(KeyError, match="registered"):
-        create_enhancer("no-such-enhancer")
+        create_model("no-such-enhancer")
 
 
-@pytest.mark.parametrize("name", list_enhancers())
+@pytest.mark.parametrize("name", list_models("enhancer"))
 def test_every_enhancer_keeps_shape_and_dtype_and_brightens(name, dark_image):
-    enh = create_enhancer(name)
+    enh = create_model(name)
     assert isinstance(enh, Enhancer)
     assert isinstance(enh.model_id, str) and enh.model_id
     assert isinstance(enh.version, str) and enh.version
@@ -34,12 +35,12 @@ def test_every_enhancer_keeps_shape_and_dtype_and_brightens(name, dark_image):
         assert out.mean() > img.mean() + 5
 
 
-@pytest.mark.parametrize("name", list_enhancers())
+@pytest.mark.parametrize("name", list_models("enhancer"))
 @pytest.mark.parametrize("bad", [np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.float32),
                                  np.zeros((10, 10, 4), np.uint8)])
 def test_enhancers_reject_non_rgb_uint8(name, bad):
     with pytest.raises(ValueError, match="RGB uint8"):
-        create_enhancer(name).enhance(bad)
+        create_model(name).enhance(bad)
 
 
 def test_assess_dark_and_bright():

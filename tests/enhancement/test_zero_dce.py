@@ -3,7 +3,6 @@ import pytest
 import torch
 from skimage import data
 
-from enhancement import create_enhancer
 from enhancement.zero_dce import (
     ONNX_PATH,
     WEIGHTS_PATH,
@@ -14,6 +13,7 @@ from enhancement.zero_dce import (
     reference_apply,
     weights_digest,
 )
+from ml.registry import create_model
 
 
 def smooth_alpha(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -54,7 +54,7 @@ def test_fast_application_equals_reference_torch_application(shape):
 def test_fast_application_with_the_committed_network_stays_close_to_the_reference():
     """On the real alpha of a dark photo: the tiled lookup is within a few levels of the exact
     float application almost everywhere (the largest gaps sit where alpha changes fastest)."""
-    enh = create_enhancer("zero-dce++")
+    enh = create_model("zero-dce++")
     img = np.ascontiguousarray((data.astronaut().astype(np.float32) * 0.12).astype(np.uint8))
     alpha = enh.alpha(img)
     diff = np.abs(enh.enhance(img).astype(int) - reference_apply(img, alpha).astype(int))
@@ -89,7 +89,7 @@ def test_onnx_matches_pytorch():
 
 
 def test_committed_weights_brighten_a_dark_photo_and_keep_a_lit_one_reasonable():
-    enh = create_enhancer("zero-dce++")
+    enh = create_model("zero-dce++")
     assert enh.version.endswith(weights_digest(ONNX_PATH))
     img = data.astronaut()
     dark = (img.astype(np.float32) * 0.08).astype(np.uint8)

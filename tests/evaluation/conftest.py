@@ -27,20 +27,22 @@ def private_media(settings, fresh_storage):
 @pytest.fixture(autouse=True)
 def _fresh_models() -> Iterator[None]:
     """Registered test models and loaded instances do not leak into other tests."""
-    from facecommons.evaluation import engine
-    from ml.detectors import base as det_base
-    from ml.verifiers import base as ver_base
+    from ml import registry
 
-    det_base.list_detectors()  # load the built-in ones first: their modules register only once
-    ver_base.list_verifiers()
-    before_d, before_v = dict(det_base._REGISTRY), dict(ver_base._REGISTRY)
-    engine.forget_models()
+    before = dict(registry._REGISTRY)
+    registry.forget()
     yield
-    engine.forget_models()
-    det_base._REGISTRY.clear()
-    det_base._REGISTRY.update(before_d)
-    ver_base._REGISTRY.clear()
-    ver_base._REGISTRY.update(before_v)
+    registry.forget()
+    registry._REGISTRY.clear()
+    registry._REGISTRY.update(before)
+
+
+def register_fake(name: str, kind: str, factory: Any, **info: Any) -> None:
+    """Put a fake model into ml.registry (``_fresh_models`` takes it out after the test)."""
+    from ml.registry import ModelInfo, register_model
+
+    register_model(ModelInfo(name, kind, factory, licence="test", version_of="1",  # type: ignore[arg-type]
+                             weights_source_of="none", **info))
 
 
 # The astronaut's face (scikit-image, public domain) as RetinaFace-MobileNet finds it in the
@@ -106,13 +108,11 @@ class ColourVerifier:
 
 @pytest.fixture
 def fake_models() -> dict[str, Any]:
-    from ml.detectors import register_detector
-    from ml.verifiers import register_verifier
 
     CountingDetector.calls = DroppingDetector.calls = ColourVerifier.calls = 0
-    register_detector("test-count")(lambda **kw: CountingDetector())
-    register_detector("test-drop")(lambda **kw: DroppingDetector())
-    register_verifier("test-verifier")(lambda **kw: ColourVerifier())
+    register_fake("test-count", "detector", lambda **kw: CountingDetector())
+    register_fake("test-drop", "detector", lambda **kw: DroppingDetector())
+    register_fake("test-verifier", "verifier", lambda **kw: ColourVerifier())
     return {"count": CountingDetector, "drop": DroppingDetector, "verifier": ColourVerifier}
 
 

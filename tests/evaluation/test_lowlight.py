@@ -10,7 +10,7 @@ from facecommons.evaluation import services, stress
 from facecommons.evaluation.models import MetricResult, ModelResult
 from ml.detectors import Detection
 from ml.metrics.lowlight import lowlight_metrics
-from tests.evaluation.conftest import FACE
+from tests.evaluation.conftest import FACE, register_fake
 
 pytestmark = pytest.mark.django_db
 
@@ -37,12 +37,11 @@ class LightHungryDetector:
 
 @pytest.fixture
 def light_detector(settings):
-    from ml.detectors import register_detector
 
     settings.EVAL_LOWLIGHT_LEVELS = "0.03"
     settings.EVAL_MIN_GROUP_SIZE = 4
     LightHungryDetector.calls = 0
-    register_detector("test-light")(lambda **kw: LightHungryDetector())
+    register_fake("test-light", "detector", lambda **kw: LightHungryDetector())
     return LightHungryDetector
 
 

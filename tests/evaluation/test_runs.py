@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from facecommons.evaluation import services
 from facecommons.evaluation.models import EvaluationChunk, EvaluationRun, MetricResult, ModelResult
+from tests.evaluation.conftest import register_fake
 
 pytestmark = pytest.mark.django_db
 
@@ -139,12 +140,14 @@ def test_unknown_model_and_empty_scope_are_clear_errors(approved_photo, fake_mod
 
 
 def test_unavailable_detector_is_reported(approved_photo, fake_models):
-    from ml.detectors import DetectorUnavailable, register_detector
+    from ml.detectors import DetectorUnavailable
 
     def broken(**kw):
         raise DetectorUnavailable("weights file Resnet50_Final.pth is not installed")
 
-    register_detector("test-broken")(broken)
+    # The registry knows the weights are missing without building the model.
+    register_fake("test-broken", "detector", broken,
+                  missing=lambda: "weights file Resnet50_Final.pth is not installed")
     approved_photo(1)
     out = __import__("io").StringIO()
     call_command("evaluate", models="test-count,test-broken", stdout=out)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from skimage import data
 
-from ml.detectors import Detection, DetectorUnavailable, create_detector, list_detectors
+from ml.detectors import Detection, DetectorUnavailable
 from ml.detectors.postprocess import nms, prior_boxes
+from ml.registry import create_model, list_models
 
 
 @pytest.fixture(scope="module")
@@ -17,15 +18,15 @@ def astronaut() -> np.ndarray:
 
 def _load(name: str):
     try:
-        return create_detector(name)
+        return create_model(name)
     except DetectorUnavailable as exc:
         pytest.skip(f"{name} cannot load here: {exc}")
 
 
-@pytest.mark.parametrize("name", list_detectors())
+@pytest.mark.parametrize("name", list_models("detector"))
 def test_detector_finds_the_astronaut_and_nothing_in_coffee(name, astronaut):
     det = _load(name)
-    assert det.model_id == name and det.version and det.license and det.weights_source
+    assert det.model_id == name and det.version
     faces = [d for d in det.detect(astronaut) if d.score >= 0.9]
     assert len(faces) == 1, faces
     face = faces[0]
@@ -51,14 +52,16 @@ def test_detection_scaled():
 
 
 def test_unknown_detector():
-    with pytest.raises(KeyError, match="Unknown detector"):
-        create_detector("nope")
+    with pytest.raises(KeyError, match="Unknown detector 'nope'"):
+        create_model("nope", "detector")
+    with pytest.raises(KeyError, match="Unknown detector 'dlib-resnet'"):  # a verifier is not a detector
+        create_model("dlib-resnet", "detector")
 
 
 def test_mobilenet_resizes_and_scales_back(astronaut):
     import cv2
 
-    det = create_detector("retinaface-mobilenet", max_side=512)
+    det = create_model("retinaface-mobilenet", max_side=512)
     big = cv2.resize(astronaut, (2048, 2048), interpolation=cv2.INTER_CUBIC)
     small_faces = det.detect(astronaut)
     big_faces = det.detect(big)
@@ -82,7 +85,7 @@ torch = pytest.importorskip("torch")
 def test_resnet50_missing_weights_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("FACECOMMONS_WEIGHTS_DIR", str(tmp_path))
     with pytest.raises(DetectorUnavailable) as err:
-        create_detector("retinaface-resnet50")
+        create_model("retinaface-resnet50")
     msg = str(err.value)
     assert "Resnet50_Final.pth" in msg and str(tmp_path / "Resnet50_Final.pth") in msg
     assert "python manage.py install_detector_weights retinaface-resnet50" in msg
@@ -111,9 +114,19 @@ def test_resnet50_public_key_layout_round_trips(tmp_path, monkeypatch):
     assert torch.allclose(conf.sum(-1), torch.ones(1, n)) and torch.allclose(loc, ref[0])
     # And through the registry, from the default location.
     monkeypatch.setenv("FACECOMMONS_WEIGHTS_DIR", str(tmp_path))
-    det = create_detector("retinaface-resnet50", score_threshold=0.99)
+    det = create_model("retinaface-resnet50", score_threshold=0.0, max_side=64)
     assert det.version.startswith("Resnet50_Final-") and "sha256" in det.weights_source
-    assert isinstance(det.detect(np.zeros((64, 80, 3), np.uint8)), list)
+    # Random weights find no faces, but every prior passes a 0 threshold: what the network saw on
+    # the reduced copy comes back in the original's pixels, best first.
+    from ml.imageio import resize_long_side
+
+    img = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    small, scale = resize_long_side(img, 64)
+    full, direct = det.detect(img), det.detect(small)
+    assert full and len(full) == len(direct) and scale == 0.4
+    for a, b in zip(full, direct, strict=True):
+        assert np.allclose(np.array(a.box) * scale, b.box, atol=1e-3) and a.score == b.score
+    assert [d.score for d in full] == sorted((d.score for d in full), reverse=True)
 
 
 def test_resnet50_rejects_a_wrong_file(tmp_path):

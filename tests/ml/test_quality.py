@@ -11,8 +11,8 @@ from skimage import data
 
 from enhancement.degrade import darken, jpeg_roundtrip
 from facecommons.pipeline.analysis import Thresholds
-from ml.detectors import create_detector
 from ml.quality import FACE_SCALE, face_gray, face_quality, outside_share
+from ml.registry import create_model
 
 T = Thresholds()
 
@@ -21,7 +21,7 @@ T = Thresholds()
 def face() -> tuple[np.ndarray, np.ndarray, float]:
     """The astronaut, its five landmarks and its face box width."""
     img = data.astronaut()
-    det = [d for d in create_detector("retinaface-mobilenet").detect(img) if d.score >= 0.9]
+    det = [d for d in create_model("retinaface-mobilenet").detect(img) if d.score >= 0.9]
     assert len(det) == 1
     x1, _, x2, _ = det[0].box
     return img, np.asarray(det[0].landmarks), float(x2 - x1)

@@ -4,7 +4,7 @@ from PIL import Image
 from skimage import data
 
 from ml.detectors.base import Detection
-from ml.verifiers import create_verifier, list_verifiers
+from ml.registry import create_model, list_models, model_info
 
 # The astronaut's face in skimage's 512x512 image (checked by eye and by the detectors).
 ASTRONAUT_FACE = Detection(box=(165.0, 50.0, 265.0, 175.0), score=1.0)
@@ -12,13 +12,13 @@ ASTRONAUT_FACE = Detection(box=(165.0, 50.0, 265.0, 175.0), score=1.0)
 
 @pytest.fixture(scope="module")
 def verifier():
-    return create_verifier("dlib-resnet")
+    return create_model("dlib-resnet")
 
 
 def test_registry_lists_dlib_resnet():
-    assert "dlib-resnet" in list_verifiers()
-    with pytest.raises(KeyError, match="Unknown verifier"):
-        create_verifier("nope")
+    assert "dlib-resnet" in list_models("verifier")
+    with pytest.raises(KeyError, match="Unknown verifier 'nope'"):
+        create_model("nope", "verifier")
 
 
 def test_same_face_close_and_model_metadata(verifier):
@@ -30,7 +30,7 @@ def test_same_face_close_and_model_metadata(verifier):
     b = verifier.embed(smaller, ASTRONAUT_FACE.scaled(0.75))
     assert verifier.distance(a, b) < verifier.threshold
     assert verifier.metric == "euclidean" and verifier.threshold == 0.6
-    assert verifier.model_id == "dlib-resnet" and verifier.version and verifier.license
+    assert verifier.model_id == "dlib-resnet" and verifier.version == model_info("dlib-resnet").version
 
 
 def test_non_face_is_far(verifier):

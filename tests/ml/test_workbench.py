@@ -132,23 +132,22 @@ def test_difference_interval():
 
 def test_registered_models_join_the_registries(snap, tmp_path, monkeypatch):
     monkeypatch.setenv("FACECOMMONS_WEIGHTS_DIR", str(tmp_path))
-    from ml.detectors import create_detector, list_detectors
-    from ml.verifiers import create_verifier
+    from ml.registry import create_model, list_models
     from ml.workbench.registry import install, save_model, uninstall
 
     fvb = train(snap, TrainConfig(task="face-vs-background", **FAST), Hooks(threads=1))
     save_model(fvb, tmp_path / "fvb.pt")
     install(model_id="wb-fvb-test", model_file=tmp_path / "fvb.pt", version="1", weights_source="test")
-    assert "wb-fvb-test" in list_detectors()
+    assert "wb-fvb-test" in list_models("detector")
     img = snap.reader.read(snap.photos[0].path)
     from ml.workbench.data import decode_rgb
 
-    dets = create_detector("wb-fvb-test").detect(decode_rgb(img))
+    dets = create_model("wb-fvb-test").detect(decode_rgb(img))
     assert all(0 <= d.score <= 1 and d.box[2] > d.box[0] for d in dets)
     ver = train(snap, TrainConfig(task="verification", baseline=False, **FAST), Hooks(threads=1))
     save_model(ver, tmp_path / "ver.pt")
     install(model_id="wb-ver-test", model_file=tmp_path / "ver.pt", version="1", weights_source="test")
-    v = create_verifier("wb-ver-test")
+    v = create_model("wb-ver-test")
     emb = v.embed(decode_rgb(img), None)
     assert emb.shape == (128,) and np.isclose(np.linalg.norm(emb), 1, atol=1e-3)
     cat = train(snap, TrainConfig(task="category", category="gender", **FAST), Hooks(threads=1))
@@ -156,5 +155,5 @@ def test_registered_models_join_the_registries(snap, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="only face-vs-background"):
         install(model_id="wb-cat-test", model_file=tmp_path / "cat.pt", version="1", weights_source="test")
     uninstall("wb-fvb-test")
-    assert "wb-fvb-test" not in list_detectors() and "retinaface-mobilenet" in list_detectors()
+    assert "wb-fvb-test" not in list_models("detector") and "retinaface-mobilenet" in list_models("detector")
     assert Path(tmp_path / "workbench" / "wb-ver-test" / "manifest.json").exists()

@@ -121,9 +121,9 @@ def test_band_query_finds_all_within_distance(make_user):
 
 @pytest.fixture(scope="module")
 def faces(astronaut_image):
-    from ml.detectors import create_detector
+    from ml.registry import create_model
 
-    det = create_detector("dlib-hog")
+    det = create_model("dlib-hog")
     whole = astronaut_image
     shifted = astronaut_image.crop((40, 20, 460, 480)).resize((380, 416))
     out = []

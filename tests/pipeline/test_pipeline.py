@@ -361,18 +361,19 @@ def test_enhanced_copy_is_smoothed_for_the_detector_only(settings):
 
     import numpy as np
 
-    from enhancement import assess, create_enhancer
+    from enhancement import assess
     from enhancement.degrade import darken
     from facecommons.pipeline.analysis import analyse_photo
     from facecommons.pipeline.services import pipeline_detector, thresholds
     from ml.imageio import decode
+    from ml.registry import create_model
 
     settings.PIPELINE_ENHANCED_DETECT_SIGMA = 1.25
     assert thresholds().enhanced_detect_sigma == 1.25
     dark = darken(images.astronaut(), np.random.default_rng(1), light=0.005, photons=400.0, read_sigma=0.002,
                   jpeg_quality=85)
     data = images.jpeg(dark)
-    enhancer = create_enhancer("zero-dce++")
+    enhancer = create_model("zero-dce++")
     base = dataclasses.replace(thresholds(), min_score=0.3)
     runs = {sigma: analyse_photo(data, detector=pipeline_detector(), enhancer_factory=lambda: enhancer,
                                  assess=assess, thresholds=dataclasses.replace(base, enhanced_detect_sigma=sigma))

@@ -17,11 +17,10 @@ def workbench_env(settings, tmp_path, monkeypatch, fresh_storage):
     settings.WORKBENCH_TORCH_THREADS = 1
     monkeypatch.setenv("FACECOMMONS_WEIGHTS_DIR", str(tmp_path / "weights"))
     yield
-    from ml.detectors import list_detectors
-    from ml.verifiers import list_verifiers
+    from ml.registry import list_models
 
     monkeypatch.undo()
-    list_detectors(), list_verifiers()  # trained models registered in this test leave the registries
+    list_models("detector"), list_models("verifier")  # trained models registered in this test leave the registries
 
 
 @pytest.fixture(scope="session")

@@ -161,10 +161,8 @@ def test_registered_model_is_in_the_next_evaluation(snapshot):
     services.training_run_register(run=run, actor=None)
     run.refresh_from_db()
     assert run.registered_model_id == f"workbench-{run.pk}"
-    engine.forget_models()
-    specs, unavailable = engine.resolve_models(None)  # what the nightly evaluation measures
+    specs, unavailable = engine.resolve_models(None)  # what the nightly evaluation measures (metadata only)
     mine = [s for s in specs if s.id == run.registered_model_id]
     assert mine and mine[0].task == "detection" and mine[0].version == f"run{run.pk}-2026.11.0"
     with pytest.raises(services.WorkbenchError, match="already registered"):
         services.training_run_register(run=run, actor=None, model_id="retinaface-mobilenet")
-    engine.forget_models()

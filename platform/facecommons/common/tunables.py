@@ -135,7 +135,7 @@ def _threshold(field: str) -> Callable[[], Any]:
     """The default of one of the pipeline's :class:`Thresholds` (imported when first read:
     the analysis module brings OpenCV and the models' code)."""
     def default() -> Any:
-        from facecommons.pipeline.analysis import Thresholds
+        from facecommons.pipeline.analysis import Thresholds  # lazy: OpenCV and the models' code, read rarely
 
         return getattr(Thresholds, field)
     return default
@@ -171,7 +171,7 @@ class Tunables:
 
     # --- worker pipeline -------------------------------------------------------------------
     PIPELINE_DETECTOR = Tunable(str, "retinaface-mobilenet",
-                                "detector of the verdict (see `ml.detectors.list_detectors()`)", section=PIPELINE)
+                                'detector of the verdict (see `ml.registry.list_models("detector")`)', section=PIPELINE)
     PIPELINE_ENHANCER = Tunable(str, "zero-dce++", "low-light enhancer (`zero-dce++`, `clahe`, `gamma`)",
                                 section=PIPELINE)
     PIPELINE_DETECT_SIDE = Tunable(int, None, "long side of the reduced image the detector sees",

@@ -9,7 +9,6 @@ coordinates of the full-resolution image, so they do not depend on the decode si
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from facecommons.common.storage import private_storage
-from ml.detectors import Detection, DetectorUnavailable, create_detector, list_detectors
+from ml import registry
+from ml.detectors import Detection
 from ml.imageio import decode
-from ml.verifiers import VerifierUnavailable, create_verifier, list_verifiers
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +30,6 @@ DECODE_SIDE = 1024
 # detectors a run happened to include.
 FACE_DETECTOR = "retinaface-mobilenet"
 MIN_SCORE = 0.9  # the pipeline's bar for "a face" (RetinaFace probability; dlib margins map to ≥ 0.9)
-
-_models: dict[tuple[str, str], Any] = {}
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -49,26 +45,21 @@ class ModelSpec:
                 "weights_source": self.weights_source}
 
 
+KIND = {"detection": "detector", "verification": "verifier"}
+
+
 def get_model(model_id: str, task: str) -> Any:
-    """A loaded model, kept per process (loading dlib-cnn or RetinaFace costs more than a photo)."""
-    key = (model_id, task)
-    with _lock:
-        if key not in _models:
-            _models[key] = create_detector(model_id) if task == "detection" else create_verifier(model_id)
-        return _models[key]
-
-
-def forget_models() -> None:
-    with _lock:
-        _models.clear()
+    """The process's instance of a model (``ml.registry``'s cache: loading costs more than a photo)."""
+    return registry.get_model(model_id, KIND[task])  # type: ignore[arg-type]
 
 
 def resolve_models(names: Sequence[str] | None) -> tuple[list[ModelSpec], list[dict[str, str]]]:
-    """Load the named models (all registered ones when ``names`` is empty).
+    """The specs of the named models (all registered detectors and verifiers when ``names`` is
+    empty), from the registry's metadata: no model is built here.
 
     Returns (available specs, [{id, message}] for those that cannot load here). Raises
     ``KeyError`` for a name that is neither a detector nor a verifier."""
-    detectors, verifiers = list_detectors(), list_verifiers()
+    detectors, verifiers = registry.list_models("detector"), registry.list_models("verifier")
     wanted = list(names) if names else [*detectors, *verifiers]
     specs: list[ModelSpec] = []
     unavailable: list[dict[str, str]] = []
@@ -80,13 +71,12 @@ def resolve_models(names: Sequence[str] | None) -> tuple[list[ModelSpec], list[d
         else:
             raise KeyError(f"Unknown model {name!r}. Detectors: {', '.join(detectors)}; "
                            f"verifiers: {', '.join(verifiers)}.")
-        try:
-            m = get_model(name, task)
-        except (DetectorUnavailable, VerifierUnavailable) as exc:
-            unavailable.append({"id": name, "message": str(exc)})
+        info = registry.model_info(name)
+        reason = info.unavailable()
+        if reason:
+            unavailable.append({"id": name, "message": reason})
             continue
-        specs.append(ModelSpec(name, str(m.version), task, str(getattr(m, "license", "")),
-                               str(getattr(m, "weights_source", ""))))
+        specs.append(ModelSpec(name, info.version, task, info.licence, info.weights_source))
     return specs, unavailable
 
 

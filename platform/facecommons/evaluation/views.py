@@ -22,8 +22,7 @@ from facecommons.evaluation.labels import CategoryLabels, metric_label, task_lab
 from facecommons.evaluation.models import EvaluationRun, ExternalSource, RunStatus
 from facecommons.evaluation.tasks import enqueue_run
 from facecommons.releases.models import Snapshot
-from ml.detectors import list_detectors
-from ml.verifiers import list_verifiers
+from ml.registry import list_models
 
 SUMMARY_METRICS = ("detection_gap", "gn_score", "fmr_ratio@target", "log10_fmr_ratio@target", "fnmr_ratio@target",
                    "fdr@target", "fdr@usual", "gn_score@usual")
@@ -56,7 +55,7 @@ def start_form(data: Any = None) -> StartForm:
     snapshots = list(Snapshot.objects.filter(status="published").order_by("-published_at")
                      .values_list("version", flat=True)[:50])
     sources = list(ExternalSource.objects.order_by("name").values_list("name", flat=True))
-    return StartForm(data, snapshots=snapshots, sources=sources, models=[*list_detectors(), *list_verifiers()])
+    return StartForm(data, snapshots=snapshots, sources=sources, models=[*list_models("detector"), *list_models("verifier")])
 
 
 @require_POST

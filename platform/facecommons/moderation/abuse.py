@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import logging
-import threading
 from itertools import combinations
 from typing import Any
 
@@ -35,6 +34,7 @@ from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, FileVariant
 from facecommons.moderation.events import flag_changed
 from facecommons.moderation.models import ContributionFlag, FaceEmbedding, FlagKind, PhotoHash
+from ml.registry import get_model
 
 logger = logging.getLogger(__name__)
 
@@ -133,18 +133,8 @@ def flag_near_duplicates(contribution: Contribution) -> int:
 
 # --- face embeddings -----------------------------------------------------------------------
 
-_verifier_lock = threading.Lock()
-_verifier: Any = None
-
-
 def verifier() -> Any:
-    global _verifier
-    with _verifier_lock:
-        if _verifier is None:
-            from ml.verifiers import create_verifier
-
-            _verifier = create_verifier(VERIFIER)
-        return _verifier
+    return get_model(VERIFIER, "verifier")
 
 
 def vector_to_bytes(vec: np.ndarray) -> bytes:

@@ -190,7 +190,7 @@ def _detect_original(small: Decoded, detector: Detector, t: Thresholds, *, low_l
     t0 = time.perf_counter()
     if t.cascade_side and not low_light and max(small.rgb.shape[:2]) > t.cascade_side / 0.75:
         # A dark photo's noise costs the cheap pass most: it goes straight to the full pass.
-        cheap = resize_long_side(small.rgb, t.cascade_side)
+        cheap, _ = resize_long_side(small.rgb, t.cascade_side)
         k = cheap.shape[1] / small.rgb.shape[1]
         dets = [d.scaled(1 / (small.scale * k)) for d in detector.detect(cheap)]
         timings["detect_cheap"] = (time.perf_counter() - t0) * 1000
@@ -226,7 +226,7 @@ def analyse_photo(data: bytes, *, detector: Detector, enhancer_factory: Callable
 
     t0 = time.perf_counter()
     # The thumbnail is needed anyway, and the light statistics barely change below ~256 px.
-    thumb = resize_long_side(small.rgb, 320)
+    thumb, _ = resize_long_side(small.rgb, 320)
     report = assess(thumb)
     timings["assess"] = (time.perf_counter() - t0) * 1000
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -47,6 +46,7 @@ from facecommons.pipeline.analysis import (
 )
 from facecommons.pipeline.findings import FINDING_MESSAGES, declared_low_light
 from facecommons.pipeline.models import PhotoAnalysis
+from ml.registry import get_model
 
 logger = logging.getLogger(__name__)
 S = ContributionStatus
@@ -76,36 +76,21 @@ def lease_seconds() -> int:
     return tunables.PIPELINE_LEASE_SECONDS
 
 
-# --- models, loaded once per worker process ---------------------------------------------
-_models_lock = threading.Lock()
-_detectors: dict[str, Any] = {}
-_enhancers: dict[str, Any] = {}
-
+# --- models, loaded once per worker process (ml.registry's cache) ------------------------
 
 def pipeline_detector() -> Any:
-    from ml.detectors import create_detector
-
-    name = tunables.PIPELINE_DETECTOR
-    with _models_lock:
-        if name not in _detectors:
-            _detectors[name] = create_detector(name)
-        return _detectors[name]
+    return get_model(tunables.PIPELINE_DETECTOR, "detector")
 
 
 def pipeline_enhancer() -> Any:
     """The configured enhancer; CLAHE if it cannot load (e.g. Zero-DCE++ weights not trained
     yet). The analysis records which one ran, so a fallback is visible per photo."""
-    from enhancement import create_enhancer
-
     name = tunables.PIPELINE_ENHANCER
-    with _models_lock:
-        if name not in _enhancers:
-            try:
-                _enhancers[name] = create_enhancer(name)
-            except Exception as exc:  # noqa: BLE001 - any load failure falls back, loudly
-                logger.warning("enhancer %s unavailable (%s); falling back to clahe", name, exc)
-                _enhancers[name] = create_enhancer("clahe")
-        return _enhancers[name]
+    try:
+        return get_model(name, "enhancer")
+    except Exception as exc:  # noqa: BLE001 - any load failure falls back, loudly (each time)
+        logger.warning("enhancer %s unavailable (%s); falling back to clahe", name, exc)
+        return get_model("clahe", "enhancer")
 
 
 def pipeline_analyse(data: bytes, *, declared_low_light: bool | None = None) -> PhotoResult:

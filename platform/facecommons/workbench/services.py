@@ -20,6 +20,7 @@ from facecommons.common.storage import private_storage, storage_delete, storage_
 from facecommons.common.tunables import tunables
 from facecommons.workbench.cards import model_card
 from facecommons.workbench.models import ACTIVE, Task, TrainingRun, TrainingStatus
+from ml.registry import list_models
 
 logger = logging.getLogger(__name__)
 
@@ -276,8 +277,6 @@ def training_run_register(*, run: TrainingRun, actor: Any | None, model_id: str 
     """Install the run's model as a reference model, so every later evaluation measures it.
 
     Face-vs-background models become detectors, verification models verifiers."""
-    from ml.detectors import list_detectors
-    from ml.verifiers import list_verifiers
     from ml.workbench.registry import REGISTRABLE, install
 
     if run.status != TrainingStatus.DONE or not run.model_key:
@@ -286,7 +285,7 @@ def training_run_register(*, run: TrainingRun, actor: Any | None, model_id: str 
         raise WorkbenchError("The evaluation measures detectors and verifiers: a category classifier cannot be "
                              "registered; its per-group results are on its run's page.")
     model_id = model_id or f"workbench-{run.pk}"
-    taken = set(list_detectors()) | set(list_verifiers())
+    taken = set(list_models())
     if model_id in taken and model_id != run.registered_model_id:
         raise WorkbenchError(f"A model named {model_id!r} is already registered.")
     folder = checkpoint_root() / f"register-{run.pk}"
