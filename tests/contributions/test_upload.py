@@ -30,6 +30,11 @@ def encode(img, fmt, **kw) -> bytes:
     return buf.getvalue()
 
 
+def _bits(a: str, b: str) -> int:
+    """Hamming distance of two hex hashes."""
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
 def norm(data: bytes, name="a.jpg", ctype="image/jpeg"):
     return normalise_upload(io.BytesIO(data), filename=name, content_type=ctype)
 
@@ -66,7 +71,9 @@ def test_stored_bytes_and_hashes():
     assert out.source_sha256 == hashlib.sha256(data).hexdigest()
     assert out.sha256 == hashlib.sha256(out.jpeg).hexdigest()
     assert out.storage_key == f"originals/{out.sha256[:2]}/{out.sha256}.jpg"
-    assert len(out.phash) == 16 and int(out.phash, 16) >= 0
+    # The perceptual hash: the same picture saved again lands within a few bits, another picture far.
+    again, other = norm(encode(photo(), "JPEG", quality=60)), norm(encode(photo(seed=5), "JPEG"))
+    assert len(out.phash) == 16 and _bits(out.phash, again.phash) <= 4 and _bits(out.phash, other.phash) >= 16
     assert out.byte_size == len(out.jpeg)
     # Deterministic: the same upload normalises to the same bytes (content addressing works).
     assert norm(data).sha256 == out.sha256
