@@ -343,7 +343,7 @@ def test_every_form_control_has_a_label(client, make_user, url):
 def test_consent_text_reflows_into_paragraphs_and_lists(client, make_user):
     from django.utils import timezone
 
-    from facecommons.accounts.views import consent_blocks
+    from facecommons.common.text import text_blocks as consent_blocks
 
     text = "First line\nwraps here.\n\nYou confirm that:\n- one\n  continued\n- two <b>\n\nEnd."
     assert consent_blocks(text) == [{"p": "First line wraps here."}, {"p": "You confirm that:"},

@@ -270,7 +270,9 @@ SPECTACULAR_SETTINGS = {
     # encoding cannot carry the lists, objects and nulls the bodies hold. Forms still parse.
     "PARSER_WHITELIST": ["facecommons.common.parsers.JSONObjectParser"],
     "ENUM_NAME_OVERRIDES": {"TrainingTaskEnum": ["face-vs-background", "category", "verification"],
-                            "EvaluationTaskEnum": ["detection", "verification"]},
+                            "EvaluationTaskEnum": ["detection", "verification"],
+                            # The language a consent or data-use agreement was read in.
+                            "LanguageEnum": [code for code, _name in LANGUAGES]},
 }
 
 # --- Celery --------------------------------------------------------------------------

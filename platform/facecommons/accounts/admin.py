@@ -10,8 +10,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from facecommons.accounts.models import ConsentAcceptance, ConsentVersion, User
-from facecommons.common.admin import ReadOnlyAdmin, VersionedTextAdmin
+from facecommons.accounts.models import ConsentAcceptance, ConsentTranslation, ConsentVersion, User
+from facecommons.common.admin import ReadOnlyAdmin, TextTranslationInline, VersionedTextAdmin
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -30,7 +30,7 @@ class ConsentAcceptanceInline(admin.TabularInline):
     model = ConsentAcceptance
     extra = 0
     can_delete = False
-    fields = ("version", "accepted_at", "adult_confirmed", "withdrawn_at")
+    fields = ("version", "language", "accepted_at", "adult_confirmed", "withdrawn_at")
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -68,17 +68,22 @@ class UserAdmin(DjangoUserAdmin):
         return ", ".join(sorted(g.name for g in obj.groups.all())) or "—"
 
 
+class ConsentTranslationInline(TextTranslationInline):
+    model = ConsentTranslation
+
+
 @admin.register(ConsentVersion)
 class ConsentVersionAdmin(VersionedTextAdmin):
     published_action = "consent_published"
+    inlines = [ConsentTranslationInline]
 
 
 @admin.register(ConsentAcceptance)
 class ConsentAcceptanceAdmin(ReadOnlyAdmin):
     """The record of who accepted which text when: evidence, so nobody edits it."""
 
-    list_display = ("user", "version", "accepted_at", "adult_confirmed", "withdrawn_at")
-    list_filter = ("version", "adult_confirmed", ("withdrawn_at", admin.EmptyFieldListFilter))
+    list_display = ("user", "version", "language", "accepted_at", "adult_confirmed", "withdrawn_at")
+    list_filter = ("version", "language", "adult_confirmed", ("withdrawn_at", admin.EmptyFieldListFilter))
     search_fields = ("user__email", "user__pseudonym")
     list_select_related = ("user", "version")
-    readonly_fields = ("user", "version", "accepted_at", "adult_confirmed", "withdrawn_at")
+    readonly_fields = ("user", "version", "language", "accepted_at", "adult_confirmed", "withdrawn_at")

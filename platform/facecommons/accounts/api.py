@@ -111,10 +111,14 @@ class ConsentApi(APIView):
         if current is not None and request.user.is_authenticated:
             acceptance = ConsentAcceptance.objects.filter(user=request.user, version=current, adult_confirmed=True,
                                                           withdrawn_at__isnull=True).first()
+        shown = current.localized() if current else None
         return Response({
             "version": current.version if current else None,
-            "title": current.title if current else "",
-            "text": current.text if current else "",
+            "title": shown.title if shown else "",
+            "text": shown.text if shown else "",
+            "language": shown.language if shown else None,
+            "fallback": shown.fallback if shown else False,
+            "languages": sorted(current.shown_languages()) if current else [],
             "published_at": current.published_at if current else None,
             "accepted": acceptance is not None,
             "accepted_at": acceptance.accepted_at if acceptance else None,
@@ -125,12 +129,17 @@ class ConsentApi(APIView):
     def post(self, request: Request) -> Response:
         ser = ConsentAcceptSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
+        current = consent_current()
+        # Without "language", the text this request's GET shows (its Accept-Language) is the
+        # one accepted: what a client written before translations existed displayed.
+        language = ser.validated_data.get("language") or (current.localized().language if current else "en")
         acceptance = consent_accept(user=_user(request), version=ser.validated_data["version"],
-                                    adult=ser.validated_data["adult"])
+                                    adult=ser.validated_data["adult"], language=language)
         audit_record(actor=request.user, action="consent_accepted", obj=acceptance,
-                     after={"version": acceptance.version.version})
+                     after={"version": acceptance.version.version, "language": acceptance.language})
         return Response({"version": acceptance.version.version, "accepted_at": acceptance.accepted_at,
-                         "adult_confirmed": acceptance.adult_confirmed}, status=status.HTTP_201_CREATED)
+                         "adult_confirmed": acceptance.adult_confirmed, "language": acceptance.language},
+                        status=status.HTTP_201_CREATED)
 
 
 class ExportApi(APIView):

@@ -17,6 +17,8 @@ class ConsentForm(forms.Form):
     changed while the page was open."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # The language of the text shown on the page: the acceptance records it.
+    language = forms.CharField(widget=forms.HiddenInput, max_length=10, required=False)
     adult = forms.BooleanField(
         required=True, label=gettext_lazy("I am 18 or older"),
         error_messages={"required": gettext_lazy("You must confirm that you are 18 or older to take part.")},

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from facecommons.common.models import VersionedText
+from facecommons.common.models import SOURCE_LANGUAGE, TextTranslation, VersionedText
 
 
 class Role(models.TextChoices):
@@ -109,12 +109,21 @@ class ConsentVersion(VersionedText):
         return f"Consent v{self.version}"
 
 
+class ConsentTranslation(TextTranslation):
+    parent = models.ForeignKey(ConsentVersion, on_delete=models.CASCADE, related_name="translations")
+
+    class Meta(TextTranslation.Meta):
+        constraints = [models.UniqueConstraint(fields=["parent", "language"], name="one_consent_translation_per_language")]
+
+
 class ConsentAcceptance(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consents")
     version = models.ForeignKey(ConsentVersion, on_delete=models.PROTECT, related_name="acceptances")
     accepted_at = models.DateTimeField(default=timezone.now)
     adult_confirmed = models.BooleanField()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The language of the text the person read and accepted (its translation, or the original).
+    language = models.CharField(max_length=10, default=SOURCE_LANGUAGE)
 
     class Meta:
         ordering = ["-accepted_at"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 
@@ -27,6 +28,11 @@ class ConsentSerializer(serializers.Serializer):
     version = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
     text = serializers.CharField()
+    language = serializers.CharField(allow_null=True, help_text="The language of title and text: the one asked for "
+                                     "(Accept-Language) when translated, else en, the original.")
+    fallback = serializers.BooleanField(help_text="True when the text is not yet translated into the language asked "
+                                        "for and the original (en) is shown.")
+    languages = serializers.ListField(child=serializers.CharField(), help_text="The languages the text can be read in.")
     published_at = serializers.DateTimeField(allow_null=True)
     accepted = serializers.BooleanField()
     accepted_at = serializers.DateTimeField(allow_null=True)
@@ -35,12 +41,16 @@ class ConsentSerializer(serializers.Serializer):
 class ConsentAcceptSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
     adult = serializers.BooleanField(help_text="I confirm that I am 18 or older.")
+    language = serializers.ChoiceField(choices=[code for code, _name in settings.LANGUAGES], required=False,
+                                       help_text="The language of the text you read (GET's \"language\"). Default: "
+                                               "the language GET shows for this request's Accept-Language.")
 
 
 class ConsentAcceptedSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     accepted_at = serializers.DateTimeField()
     adult_confirmed = serializers.BooleanField()
+    language = serializers.CharField()
 
 
 class WithdrawSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from facecommons.accounts.models import ConsentAcceptance, ConsentVersion, Role, User
 from facecommons.accounts.roles import grant_role
 from facecommons.common.errors import ServiceError
+from facecommons.common.models import SOURCE_LANGUAGE
 
 
 def consent_current() -> ConsentVersion | None:
@@ -23,8 +24,10 @@ def user_has_current_consent(user: User) -> bool:
                                             withdrawn_at__isnull=True).exists()
 
 
-def consent_accept(*, user: User, version: int, adult: bool) -> ConsentAcceptance:
-    """Record acceptance of ``version``; it must be the current one and ``adult`` true."""
+def consent_accept(*, user: User, version: int, adult: bool, language: str = SOURCE_LANGUAGE) -> ConsentAcceptance:
+    """Record acceptance of ``version`` as read in ``language``; the version must be the
+    current one, ``adult`` true, and the text must exist in that language (the original or
+    one of its translations)."""
     current = consent_current()
     if current is None:
         raise ServiceError("consent_invalid", gettext("There is no consent text to accept yet."))
@@ -33,9 +36,14 @@ def consent_accept(*, user: User, version: int, adult: bool) -> ConsentAcceptanc
                                  "the current one.") % {"version": version, "current": current.version})
     if not adult:
         raise ServiceError("consent_invalid", gettext("You must confirm that you are 18 or older to take part."))
+    language = language.lower()
+    if language not in current.shown_languages():
+        raise ServiceError("consent_invalid", gettext("This consent text is not available in that language."),
+                           fields={"language": [gettext("Choose the language of the text you read.")]})
     acceptance, _ = ConsentAcceptance.objects.update_or_create(
         user=user, version=current,
-        defaults={"adult_confirmed": True, "accepted_at": timezone.now(), "withdrawn_at": None},
+        defaults={"adult_confirmed": True, "accepted_at": timezone.now(), "withdrawn_at": None,
+                  "language": language},
     )
     return acceptance
 
@@ -173,7 +181,7 @@ def account_export_data(*, user: User) -> dict:
         "account": {"email": user.email, "pseudonym": user.pseudonym, "date_joined": iso(user.date_joined),
                     "withdrawn_at": iso(user.withdrawn_at), "roles": sorted(user.groups.values_list("name", flat=True)),
                     "last_declared_categories": user.last_declared_categories},
-        "consents": [{"version": a.version.version, "accepted_at": iso(a.accepted_at),
+        "consents": [{"version": a.version.version, "accepted_at": iso(a.accepted_at), "language": a.language,
                       "adult_confirmed": a.adult_confirmed, "withdrawn_at": iso(a.withdrawn_at)}
                      for a in user.consents.select_related("version").order_by("accepted_at")],
         "contributions": contributions,

@@ -29,6 +29,8 @@ from facecommons.accounts.services import (
     user_has_current_consent,
 )
 from facecommons.common.errors import ServiceError
+from facecommons.common.models import SOURCE_LANGUAGE
+from facecommons.common.text import text_blocks
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -37,36 +39,6 @@ def _safe_next(request: HttpRequest, default: str) -> str:
                                                require_https=request.is_secure()):
         return nxt
     return default
-
-
-def consent_blocks(text: str) -> list[dict[str, Any]]:
-    """The consent text as paragraphs and bullet lists, so that it reflows on a phone.
-
-    The text is written in the admin as plain text: blank lines separate paragraphs, lines
-    starting with "- " are list items, and other line breaks are only wrapping.
-    """
-    blocks: list[dict[str, Any]] = []
-    for chunk in text.replace("\r\n", "\n").split("\n\n"):
-        para: list[str] = []
-        items: list[str] = []
-        for line in chunk.split("\n"):
-            stripped = line.strip()
-            if not stripped:
-                continue
-            if stripped.startswith(("- ", "* ", "• ")):
-                if para:
-                    blocks.append({"p": " ".join(para)})
-                    para = []
-                items.append(stripped[2:].strip())
-            elif items:
-                items[-1] += " " + stripped
-            else:
-                para.append(stripped)
-        if items:
-            blocks.append({"bullets": items})
-        elif para:
-            blocks.append({"p": " ".join(para)})
-    return blocks
 
 
 @login_required
@@ -80,6 +52,7 @@ def consent_page(request: HttpRequest) -> HttpResponse:
                 .select_related("version").order_by("-version__version").first())
     needs_new_version = bool(current and not has_current and previous and previous.version_id != current.pk)
     next_url = _safe_next(request, "/upload/")
+    shown = current.localized() if current else None
     form = ConsentForm(initial={"version": current.version if current else None})
     if request.method == "POST":
         form = ConsentForm(request.POST)
@@ -87,7 +60,8 @@ def consent_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, gettext("There is no consent text to accept yet. Please come back later."))
         elif form.is_valid():
             try:
-                consent_accept(user=user, version=form.cleaned_data["version"], adult=form.cleaned_data["adult"])
+                consent_accept(user=user, version=form.cleaned_data["version"], adult=form.cleaned_data["adult"],
+                               language=form.cleaned_data["language"] or SOURCE_LANGUAGE)
             except ServiceError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -96,7 +70,7 @@ def consent_page(request: HttpRequest) -> HttpResponse:
                 return redirect(next_url)
     return render(request, "accounts/consent.html", {
         "consent": current, "form": form, "has_current": has_current, "needs_new_version": needs_new_version,
-        "previous": previous, "next": next_url, "blocks": consent_blocks(current.text) if current else [],
+        "previous": previous, "next": next_url, "shown": shown, "blocks": text_blocks(shown.text) if shown else [],
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -3,12 +3,14 @@ write (audit events, ledger entries, snapshot records, pipeline results), and th
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 from django.utils import timezone
 
 from facecommons.common.audit import audit_record
 from facecommons.common.models import AuditEvent
+from facecommons.common.text import text_items
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -76,3 +78,41 @@ class VersionedTextAdmin(admin.ModelAdmin):
             audit_record(actor=request.user, action=self.published_action, obj=v, after={"version": v.version})
         self.message_user(request, f"Published version(s) {', '.join(str(v.version) for v in drafts)}.",
                           messages.SUCCESS)
+
+
+class TextTranslationForm(forms.ModelForm):
+    """One translation of a version. Once saved on a published version it is what people
+    read and accepted, so it is shown disabled (a correction is a new version)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        parent = self.instance.parent if self.instance.pk else None
+        if parent is not None and parent.published_at is not None:
+            for field in self.fields.values():
+                field.disabled = True
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        parent = self.instance.parent if self.instance.parent_id else None
+        text = data.get("text")
+        if parent is not None and text and self.has_changed():
+            # Item n of every language is the same passage (the comprehension check shows it).
+            want, got = len(text_items(parent.text)), len(text_items(text))
+            if want != got:
+                self.add_error("text", f"The original has {want} paragraphs and list items and this translation "
+                                       f"has {got}: keep the same ones, in the same order (blank lines between "
+                                       "paragraphs, “- ” before list items).")
+        return data
+
+
+class TextTranslationInline(admin.StackedInline):
+    """The translations of a ``VersionedText``, one per shipped language, edited with it.
+    A translation can be added to a published version (translators often come later), but
+    not changed or removed afterwards."""
+
+    form = TextTranslationForm
+    extra = 0
+    fields = ("language", "title", "text")
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return obj is None or obj.published_at is None  # obj is the parent version

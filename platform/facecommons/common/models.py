@@ -3,11 +3,13 @@ and the data-use agreement are written in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 
 
 class AuditEvent(models.Model):
@@ -74,3 +76,77 @@ class VersionedText(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    def localized(self, language: str | None = None) -> LocalizedText:
+        """The text in ``language`` (default: the active one) if translated, else the original
+        (English) with ``fallback`` set, so the page can say so. Reads ``self.translations``
+        (prefetch it when showing many versions)."""
+        wanted = language_candidates(language or get_language() or SOURCE_LANGUAGE)
+        if wanted[0] != SOURCE_LANGUAGE:
+            by_language = {t.language: t for t in self.translations.all()}  # type: ignore[attr-defined]
+            for code in wanted:
+                if code in by_language:
+                    t = by_language[code]
+                    return LocalizedText(title=t.title, text=t.text, language=t.language, fallback=False)
+        return LocalizedText(title=self.title, text=self.text, language=SOURCE_LANGUAGE,
+                             fallback=wanted[0] != SOURCE_LANGUAGE)
+
+    def shown_languages(self) -> set[str]:
+        """The languages this version can be read (and so accepted) in."""
+        return {SOURCE_LANGUAGE, *(t.language for t in self.translations.all())}  # type: ignore[attr-defined]
+
+
+# The language texts are written in first (the admin's main fields); translations are rows.
+SOURCE_LANGUAGE = "en"
+
+
+def language_candidates(code: str) -> list[str]:
+    """``pt-br`` -> ["pt-br", "pt"]: the exact language, then its base language."""
+    code = code.lower().replace("_", "-")
+    base = code.split("-")[0]
+    return [code] if base == code else [code, base]
+
+
+def translation_languages() -> list[tuple[str, str]]:
+    """The shipped languages a text can be translated into (all but the source language)."""
+    return [(code, name) for code, name in settings.LANGUAGES if code != SOURCE_LANGUAGE]
+
+
+@dataclass(frozen=True)
+class LocalizedText:
+    title: str
+    text: str
+    language: str
+    # True when the reader's language has no translation and the original is shown.
+    fallback: bool
+
+
+class TextTranslation(models.Model):
+    """A translation of one version of a ``VersionedText``. Concrete models add ``parent``
+    (a foreign key with ``related_name="translations"``). Like the version itself, a
+    translation of a published version is evidence of what was read: it is frozen in the
+    admin once saved (see ``common.admin.TextTranslationInline``)."""
+
+    language = models.CharField(max_length=10, choices=translation_languages)
+    title = models.CharField(max_length=200)
+    text = models.TextField(help_text="Keep the paragraphs and list items of the original, in the same order.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["language"]
+
+    def __str__(self) -> str:
+        return f"{self.language}: {self.title}"
+
+
+def translated(translations: dict[str, Any] | None, field: str) -> str | None:
+    """The admin's translation of ``field`` in the active language from a JSON map
+    ``{language: {field: text}}`` (the taxonomy's labels), or None when there is none."""
+    if not translations:
+        return None
+    for code in language_candidates(get_language() or SOURCE_LANGUAGE):
+        value = (translations.get(code) or {}).get(field)
+        if value:
+            return str(value)
+    return None

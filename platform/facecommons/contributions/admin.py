@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, Max, QuerySet
@@ -17,6 +18,7 @@ from django.http import HttpRequest
 
 from facecommons.common.admin import ReadOnlyAdmin
 from facecommons.common.audit import audit_record
+from facecommons.common.models import translation_languages
 from facecommons.contributions.models import (
     Category,
     CategoryValue,
@@ -40,10 +42,11 @@ def taxonomy_clone(*, source: TaxonomyVersion, actor: Any = None) -> TaxonomyVer
                                                note=f"Draft cloned from v{source.version}")
         for cat in source.categories.order_by("order", "id").prefetch_related("values"):
             new_cat = Category.objects.create(taxonomy=clone, key=cat.key, label=cat.label, help_text=cat.help_text,
-                                              multiple=cat.multiple, required=cat.required, order=cat.order)
+                                              multiple=cat.multiple, required=cat.required, order=cat.order,
+                                              translations=cat.translations)
             CategoryValue.objects.bulk_create([
                 CategoryValue(category=new_cat, key=v.key, label=v.label, order=v.order, swatch=v.swatch,
-                              free_text=v.free_text, exclusive=v.exclusive)
+                              free_text=v.free_text, exclusive=v.exclusive, translations=v.translations)
                 for v in cat.values.order_by("order", "id")
             ])
         audit_record(actor=actor, action="taxonomy_cloned", obj=clone, after={"from": source.version})
@@ -66,8 +69,51 @@ def taxonomy_make_current(*, taxonomy: TaxonomyVersion, actor: Any = None) -> Ta
     return taxonomy
 
 
+def _translation_field(field: str, language: str) -> str:
+    return f"{field}_{language.replace('-', '_')}"
+
+
+def translated_labels_form(model: Any, translated: tuple[str, ...]) -> type[forms.ModelForm]:
+    """A model form with one optional field per shipped language for each of ``translated``
+    (``label_es``, ``label_pt_br``...), kept in the model's ``translations`` JSON."""
+    attrs: dict[str, Any] = {"Meta": type("Meta", (), {"model": model, "exclude": ("translations",)})}
+    for code, name in translation_languages():
+        for field in translated:
+            max_length = model._meta.get_field(field).max_length
+            attrs[_translation_field(field, code)] = forms.CharField(
+                required=False, max_length=max_length, label=f"{field.replace('_', ' ').capitalize()} ({name})")
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        forms.ModelForm.__init__(self, *args, **kwargs)
+        for code, _name in translation_languages():
+            for field in translated:
+                self.initial[_translation_field(field, code)] = (
+                    (self.instance.translations or {}).get(code, {}).get(field, ""))
+
+    def save(self: Any, commit: bool = True) -> Any:
+        result: dict[str, dict[str, str]] = {}
+        for code, _name in translation_languages():
+            entry = {f: v for f in translated
+                     if (v := (self.cleaned_data.get(_translation_field(f, code)) or "").strip())}
+            if entry:
+                result[code] = entry
+        self.instance.translations = result
+        return forms.ModelForm.save(self, commit)
+
+    attrs.update(__init__=__init__, save=save)
+    return type(f"{model.__name__}TranslationsForm", (forms.ModelForm,), attrs)
+
+
+def translation_fields(*translated: str) -> tuple[str, ...]:
+    return tuple(_translation_field(f, code) for code, _name in translation_languages() for f in translated)
+
+
 class FrozenIfInUseMixin:
-    """Read-only once the taxonomy version has contributions (see the module docstring)."""
+    """Read-only once the taxonomy version has contributions (see the module docstring),
+    except the translations of the labels: people read the version in their language, and
+    translations often come after a version is in use."""
+
+    frozen_fields: tuple[str, ...] = ()
 
     def _taxonomy_id(self, obj: Any) -> int | None:
         raise NotImplementedError
@@ -75,8 +121,9 @@ class FrozenIfInUseMixin:
     def _frozen(self, obj: Any) -> bool:
         return obj is not None and taxonomy_in_use(self._taxonomy_id(obj))
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return not self._frozen(obj) and super().has_change_permission(request, obj)  # type: ignore[misc]
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return readonly + self.frozen_fields if self._frozen(obj) else readonly
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return not self._frozen(obj) and super().has_delete_permission(request, obj)  # type: ignore[misc]
@@ -92,7 +139,8 @@ class CategoryInline(FrozenIfInUseMixin, admin.TabularInline):
     model = Category
     extra = 0
     fields = ("order", "key", "label", "multiple", "required", "help_text")
-    show_change_link = True
+    frozen_fields = fields
+    show_change_link = True  # the category's page has its translations
 
     def _taxonomy_id(self, obj: Any) -> int | None:
         return obj.pk if obj is not None else None  # obj is the parent TaxonomyVersion
@@ -153,8 +201,10 @@ class TaxonomyVersionAdmin(admin.ModelAdmin):
 
 class CategoryValueInline(FrozenIfInUseMixin, admin.TabularInline):
     model = CategoryValue
+    form = translated_labels_form(CategoryValue, ("label",))
     extra = 0
-    fields = ("order", "key", "label", "swatch", "free_text", "exclusive")
+    frozen_fields = ("order", "key", "label", "swatch", "free_text", "exclusive")
+    fields = frozen_fields + translation_fields("label")
 
     def _taxonomy_id(self, obj: Any) -> int | None:
         return obj.taxonomy_id if obj is not None else None  # obj is the parent Category
@@ -162,6 +212,14 @@ class CategoryValueInline(FrozenIfInUseMixin, admin.TabularInline):
 
 @admin.register(Category)
 class CategoryAdmin(FrozenIfInUseMixin, admin.ModelAdmin):
+    form = translated_labels_form(Category, ("label", "help_text"))
+    frozen_fields = ("taxonomy", "key", "label", "help_text", "multiple", "required", "order")
+    fieldsets = (
+        (None, {"fields": frozen_fields}),
+        ("Translations", {"fields": translation_fields("label", "help_text"),
+                          "description": "Shown to people reading in that language; empty: the interface's "
+                                         "translation of the English text, else the English."}),
+    )
     list_display = ("label", "key", "taxonomy", "multiple", "required", "order")
     list_filter = ("taxonomy",)
     search_fields = ("key", "label")
@@ -182,6 +240,9 @@ class CategoryAdmin(FrozenIfInUseMixin, admin.ModelAdmin):
 
 @admin.register(CategoryValue)
 class CategoryValueAdmin(FrozenIfInUseMixin, admin.ModelAdmin):
+    form = translated_labels_form(CategoryValue, ("label",))
+    frozen_fields = ("category", "key", "label", "order", "swatch", "free_text", "exclusive")
+    fieldsets = ((None, {"fields": frozen_fields}), ("Translations", {"fields": translation_fields("label")}))
     list_display = ("key", "label", "category", "order", "swatch", "free_text", "exclusive")
     list_filter = ("category__taxonomy", "category__key")
     search_fields = ("key", "label")

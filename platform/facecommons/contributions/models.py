@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from facecommons.common.models import translated
+
 
 class TaxonomyVersion(models.Model):
     """A version of the category taxonomy. Exactly one is current; contributions keep theirs."""
@@ -35,6 +37,9 @@ class Category(models.Model):
     multiple = models.BooleanField(default=False, help_text="Several values may be chosen.")
     required = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=0)
+    # {language: {"label": ..., "help_text": ...}}, written in the admin. Shown before the
+    # interface catalogue's translation of the English text, which comes before the English.
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["taxonomy", "order", "id"]
@@ -47,11 +52,11 @@ class Category(models.Model):
     # in the reader's language through these, never the stored text or the key.
     @property
     def display_label(self) -> str:
-        return gettext(self.label) if self.label else ""
+        return translated(self.translations, "label") or (gettext(self.label) if self.label else "")
 
     @property
     def display_help_text(self) -> str:
-        return gettext(self.help_text) if self.help_text else ""
+        return translated(self.translations, "help_text") or (gettext(self.help_text) if self.help_text else "")
 
 
 class CategoryValue(models.Model):
@@ -63,6 +68,8 @@ class CategoryValue(models.Model):
     free_text = models.BooleanField(default=False, help_text="Self-describe: the contributor types a description.")
     exclusive = models.BooleanField(default=False,
                                     help_text="Cannot be combined with other values (prefer not to say, none).")
+    # {language: {"label": ...}}, written in the admin (see Category.translations).
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["category", "order", "id"]
@@ -73,7 +80,7 @@ class CategoryValue(models.Model):
 
     @property
     def display_label(self) -> str:
-        return gettext(self.label) if self.label else ""
+        return translated(self.translations, "label") or (gettext(self.label) if self.label else "")
 
 
 class ContributionStatus(models.TextChoices):

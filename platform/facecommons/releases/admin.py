@@ -5,10 +5,11 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from facecommons.common.admin import ReadOnlyAdmin, VersionedTextAdmin
+from facecommons.common.admin import ReadOnlyAdmin, TextTranslationInline, VersionedTextAdmin
 from facecommons.releases import services
 from facecommons.releases.models import (
     AgreementAcceptance,
+    AgreementTranslation,
     ApplicationStatus,
     Blob,
     DataUseAgreement,
@@ -25,15 +26,20 @@ from facecommons.releases.models import (
 )
 
 
+class AgreementTranslationInline(TextTranslationInline):
+    model = AgreementTranslation
+
+
 @admin.register(DataUseAgreement)
 class DataUseAgreementAdmin(VersionedTextAdmin):
     published_action = "agreement_published"
+    inlines = [AgreementTranslationInline]
 
 
 @admin.register(AgreementAcceptance)
 class AgreementAcceptanceAdmin(ReadOnlyAdmin):
-    list_display = ("user", "agreement", "accepted_at")
-    list_filter = ("agreement",)
+    list_display = ("user", "agreement", "language", "accepted_at")
+    list_filter = ("agreement", "language")
 
 
 @admin.register(ResearcherApplication)

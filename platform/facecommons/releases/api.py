@@ -116,7 +116,8 @@ class ApplicationCreateView(ReleasesView):
         ser.is_valid(raise_exception=True)
         d = ser.validated_data
         app = services.application_submit(user=request.user, name=d["name"], institution=d["institution"],
-                                          purpose=d["purpose"], agreement_version=d["agreement_version"])
+                                          purpose=d["purpose"], agreement_version=d["agreement_version"],
+                                          agreement_language=d["agreement_language"])
         return Response(ApplicationSerializer(app).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ApplicationSerializer(many=True), summary="Your applications (admins: all)")

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from facecommons.common.models import VersionedText
+from facecommons.common.models import SOURCE_LANGUAGE, TextTranslation, VersionedText
 
 
 class DataUseAgreement(VersionedText):
@@ -30,10 +30,20 @@ class DataUseAgreement(VersionedText):
         return f"Data-use agreement v{self.version}"
 
 
+class AgreementTranslation(TextTranslation):
+    parent = models.ForeignKey(DataUseAgreement, on_delete=models.CASCADE, related_name="translations")
+
+    class Meta(TextTranslation.Meta):
+        constraints = [models.UniqueConstraint(fields=["parent", "language"],
+                                               name="one_agreement_translation_per_language")]
+
+
 class AgreementAcceptance(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agreement_acceptances")
     agreement = models.ForeignKey(DataUseAgreement, on_delete=models.PROTECT, related_name="acceptances")
     accepted_at = models.DateTimeField(default=timezone.now)
+    # The language of the text the researcher read and accepted.
+    language = models.CharField(max_length=10, default=SOURCE_LANGUAGE)
 
     class Meta:
         ordering = ["-accepted_at"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from facecommons.common.fields import AcceptField
@@ -54,6 +55,9 @@ class ApplicationCreateSerializer(serializers.Serializer):
     institution = serializers.CharField(max_length=300)
     purpose = serializers.CharField(min_length=20, max_length=5000)
     agreement_version = serializers.IntegerField(help_text="the current data-use agreement version you accept")
+    agreement_language = serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES], required=False, default="en",
+        help_text="the language of the agreement text you read: en (the original) or one it is translated into")
     accept_agreement = AcceptField(message="You must accept the data-use agreement.")
 
 

@@ -22,6 +22,7 @@ from facecommons.accounts.roles import grant_role, is_admin
 from facecommons.common.audit import audit_record
 from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
+from facecommons.common.models import SOURCE_LANGUAGE
 from facecommons.common.tunables import tunables
 from facecommons.releases.models import (
     TOKEN_PREFIX,
@@ -54,14 +55,22 @@ def user_has_current_agreement(user: Any) -> bool:
     return AgreementAcceptance.objects.filter(user=user, agreement=current).exists()
 
 
-def agreement_accept(*, user: Any, version: int) -> AgreementAcceptance:
+def agreement_accept(*, user: Any, version: int, language: str = SOURCE_LANGUAGE) -> AgreementAcceptance:
+    """Record acceptance of the current agreement, read in ``language`` (the original or one
+    of its translations)."""
     current = agreement_current()
     if current is None:
         raise ReleaseError("no_agreement", "No data-use agreement has been published yet.", status=409)
     if version != current.version:
         raise ReleaseError("agreement_outdated", f"Version {version} is not the current data-use agreement (v{current.version}).")
-    acceptance, _ = AgreementAcceptance.objects.get_or_create(user=user, agreement=current)
-    audit_record(actor=user, action="agreement_accepted", obj=acceptance, after={"version": current.version})
+    language = language.lower()
+    if language not in current.shown_languages():
+        raise ReleaseError("agreement_language", f"The data-use agreement v{current.version} is not available in "
+                           f"“{language}”.", fields={"agreement_language": ["Choose the language of the text you read."]})
+    acceptance, _ = AgreementAcceptance.objects.get_or_create(user=user, agreement=current,
+                                                              defaults={"language": language})
+    audit_record(actor=user, action="agreement_accepted", obj=acceptance,
+                 after={"version": current.version, "language": acceptance.language})
     return acceptance
 
 
@@ -89,7 +98,7 @@ def researcher_can_download(user: Any) -> tuple[bool, str]:
 
 
 def application_submit(*, user: Any, name: str, institution: str, purpose: str,
-                       agreement_version: int) -> ResearcherApplication:
+                       agreement_version: int, agreement_language: str = SOURCE_LANGUAGE) -> ResearcherApplication:
     name, institution, purpose = name.strip(), institution.strip(), purpose.strip()
     errors = {}
     if not name:
@@ -104,7 +113,7 @@ def application_submit(*, user: Any, name: str, institution: str, purpose: str,
     if latest is not None and latest.status in (ApplicationStatus.PENDING, ApplicationStatus.APPROVED):
         raise ReleaseError("already_applied", f"You already have an application ({latest.get_status_display().lower()}).", status=409)
     with transaction.atomic():
-        acceptance = agreement_accept(user=user, version=agreement_version)
+        acceptance = agreement_accept(user=user, version=agreement_version, language=agreement_language)
         app = ResearcherApplication.objects.create(user=user, name=name[:200], institution=institution[:300],
                                                    purpose=purpose, agreement=acceptance.agreement)
         audit_record(actor=user, action="research_application_submitted", obj=app)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from facecommons.accounts.roles import is_admin
+from facecommons.common.models import SOURCE_LANGUAGE
 from facecommons.releases import selectors, services
 from facecommons.releases.download import serve_snapshot
 from facecommons.releases.forms import ApplicationForm, TokenForm
@@ -35,9 +36,11 @@ def research(request: HttpRequest) -> HttpResponse:
     can_download, why = services.researcher_can_download(user)
     new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None)  # shown once, then gone
     can_apply = application is None or application.status == ApplicationStatus.REFUSED
-    form = ApplicationForm(initial={"agreement_version": agreement.version if agreement else 0})
+    shown = agreement.localized() if agreement else None
+    form = ApplicationForm(initial={"agreement_version": agreement.version if agreement else 0,
+                                    "agreement_language": shown.language if shown else ""})
     return render(request, "releases/research.html", {
-        "agreement": agreement, "accepted_current": services.user_has_current_agreement(user),
+        "agreement": agreement, "shown": shown, "accepted_current": services.user_has_current_agreement(user),
         "application": application, "approved": approved, "can_apply": can_apply and agreement is not None,
         "can_download": can_download, "why_not": why, "form": form, "token_form": TokenForm(),
         "tokens": ResearcherToken.objects.filter(user=user).order_by("-created_at"),  # type: ignore[misc]
@@ -56,7 +59,8 @@ def research_apply(request: HttpRequest) -> HttpResponse:
         d = form.cleaned_data
         try:
             services.application_submit(user=request.user, name=d["name"], institution=d["institution"],
-                                        purpose=d["purpose"], agreement_version=d["agreement_version"])
+                                        purpose=d["purpose"], agreement_version=d["agreement_version"],
+                                        agreement_language=d["agreement_language"] or SOURCE_LANGUAGE)
             messages.success(request, "Thank you: your application was sent. You will get an e-mail with the decision.")
         except services.ReleaseError as exc:
             messages.error(request, str(exc))
@@ -78,7 +82,8 @@ def research_accept(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Tick the box to accept the data-use agreement.")
         return redirect("research")
     try:
-        services.agreement_accept(user=request.user, version=version)
+        services.agreement_accept(user=request.user, version=version,
+                                  language=request.POST.get("language") or SOURCE_LANGUAGE)
         messages.success(request, f"You accepted the data-use agreement v{version}.")
     except services.ReleaseError as exc:
         messages.error(request, str(exc))
