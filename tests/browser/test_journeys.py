@@ -186,6 +186,20 @@ def test_admin_journey(open_as, live_server, make_user) -> None:
 
     owner = make_user()
     Escalation.objects.create(contribution=make_contribution(owner), reason="disagreement")
+    # The workbench: a published snapshot, a run on it as it is and a skewed one, their comparison.
+    from facecommons.workbench import services as workbench
+    from tests.workbench.conftest import store_synthetic
+
+    snap = store_synthetic()
+    runs = []
+    for policy in ({}, {"kind": "skewed", "category": "gender", "values": ["man"]}):
+        run = workbench.training_run_create(snapshot_version=snap.version, task="face-vs-background", policy=policy,
+                                            epochs=1)
+        assert workbench.training_run_claim(run_id=run.pk)
+        done = workbench.training_run_execute(run_id=run.pk)
+        assert done.status == "done", done.error
+        runs.append(done.pk)
     page = open_as(make_user(role="admin"))
     run_journey(page, live_server.url, ["/moderation/escalations/", "/moderation/agreement/", "/moderation/audit/",
-                                        "/snapshots/", "/account/"])
+                                        "/snapshots/", "/account/", "/dashboard/", "/workbench/",
+                                        f"/workbench/runs/{runs[0]}/", f"/workbench/compare/?runs={runs[0]},{runs[1]}"])
