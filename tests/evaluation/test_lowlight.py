@@ -76,6 +76,9 @@ def test_stress_rates_won_back_and_cache(approved_photo, make_user, light_detect
 
     page = client.get("/dashboard/").content.decode()
     assert "Low-light stress test" in page and "light ×0.03" in page
+    # Each rate is drawn as a bar beside its number: the women's dark copies 0, enhanced 1.
+    assert '<meter class="ll-bar" min="0" max="1" value="0.000000" aria-hidden="true"></meter> 0.00' in page
+    assert '<meter class="ll-bar" min="0" max="1" value="1.000000" aria-hidden="true"></meter> 1.00' in page
 
     # A re-run after one new photo computes only that photo's results (lit, dark, enhanced).
     approved_photo(99, owner=make_user(), categories={"gender": "man", "skin_tone": "9", "ethnicity": ["black"],
