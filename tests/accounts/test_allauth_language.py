@@ -171,3 +171,16 @@ def test_every_listed_allauth_msgid_is_translated(code):
         if entry is None or "fuzzy" in entry.flags or not forms or not all(f.strip() for f in forms):
             bad.append(msgid)
     assert not bad, f"{code}: allauth strings without a translation (run `make messages`): {bad[:10]}"
+
+
+def test_mails_name_the_platform_not_example_com(make_user, client, settings):
+    """The sites framework's row is the platform's after migrate: allauth's subjects say so."""
+    from django.contrib.sites.models import Site
+    from django.core import mail
+
+    site = Site.objects.get(pk=settings.SITE_ID)
+    assert site.name == settings.SITE_NAME and site.domain != "example.com"
+    user = make_user()
+    client.post("/accounts/password/reset/", {"email": user.email})
+    assert mail.outbox and "example.com" not in mail.outbox[-1].subject + mail.outbox[-1].body
+    assert settings.SITE_NAME in mail.outbox[-1].subject

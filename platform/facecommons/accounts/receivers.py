@@ -1,4 +1,4 @@
-"""Reactions of the accounts app to changes of its own model (connected in AccountsConfig.ready)."""
+"""Reactions of the accounts app to its own model and to migrate (connected in AccountsConfig.ready)."""
 
 from __future__ import annotations
 
@@ -18,3 +18,16 @@ def revoke_tokens_on_password_change(sender: Any, instance: Any, created: bool =
 
     if not created and getattr(instance, "_password", None) is not None:
         api_tokens_revoke_all(user=instance, reason="password_changed")
+
+
+def site_from_settings(sender: Any, **kwargs: Any) -> None:
+    """After every migrate: the current Site is named ``SITE_NAME`` at ``SITE_URL``'s host."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    from facecommons.common.tunables import tunables
+
+    domain = urlsplit(tunables.SITE_URL).netloc or "localhost"
+    Site.objects.update_or_create(pk=settings.SITE_ID, defaults={"domain": domain[:100], "name": tunables.SITE_NAME[:50]})
