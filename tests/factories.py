@@ -9,8 +9,12 @@ from typing import Any
 
 from PIL import Image
 
+from facecommons.accounts.comprehension import QUESTIONS
 from facecommons.common.storage import storage_save_bytes
 from facecommons.contributions.models import Contribution, ContributionFile, FileVariant, TaxonomyVersion
+
+# The comprehension check's right answers, as the consent form posts them.
+CHECK_RIGHT = {f"check-{q.key}": q.correct for q in QUESTIONS}
 
 DEFAULT_CATEGORIES = {
     "age_range": "25_34", "gender": "woman", "ethnicity": ["black"], "skin_tone": "8",

@@ -17,7 +17,7 @@ from facecommons.accounts.services import account_export_data, consent_accept, c
 from facecommons.common.errors import ServiceError
 from facecommons.contributions.models import Category, CategoryValue, TaxonomyVersion
 from facecommons.releases.models import AgreementAcceptance, AgreementTranslation, DataUseAgreement
-from tests.factories import make_contribution
+from tests.factories import CHECK_RIGHT, make_contribution
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_page_shows_the_translation_and_the_acceptance_records_its_language(clie
     html = client.get("/consent/", headers={"accept-language": "es"}).content.decode()
     assert "Recogemos fotos." in html and "We collect photos." not in html
     assert NOTE not in html and 'name="language" value="es"' in html
-    r = client.post("/consent/", {"version": 2, "language": "es", "adult": "on", "agree": "on"},
+    r = client.post("/consent/", {"version": 2, "language": "es", "adult": "on", "agree": "on", **CHECK_RIGHT},
                     headers={"accept-language": "es"})
     assert r.status_code == 302
     acceptance = ConsentAcceptance.objects.get(user=user, version__version=2)
@@ -72,7 +72,7 @@ def test_untranslated_text_falls_back_to_english_with_a_note_in_the_readers_lang
     html = client.get("/consent/", headers={"accept-language": "fr"}).content.decode()
     assert "We collect photos." in html and note_fr in html
     assert 'name="language" value="en"' in html
-    client.post("/consent/", {"version": 2, "language": "en", "adult": "on", "agree": "on"})
+    client.post("/consent/", {"version": 2, "language": "en", "adult": "on", "agree": "on", **CHECK_RIGHT})
     assert ConsentAcceptance.objects.get(user=user, version__version=2).language == "en"
     # English readers get no note.
     assert NOTE not in client.get("/consent/", headers={"accept-language": "en"}).content.decode()
@@ -161,6 +161,15 @@ def test_data_use_agreement_is_read_and_accepted_in_the_readers_language(client,
     assert "Pas d&#x27;identification." in html or "Pas d'identification." in html
     html = client.get("/research/", headers={"accept-language": "hi"}).content.decode()
     assert 'id="not-translated-note"' in html and 'data-language="en"' in html
+    # The web form carries the language of the text shown on the page.
+    web = make_user()
+    client.force_login(web)
+    html = client.get("/research/", headers={"accept-language": "fr"}).content.decode()
+    assert 'name="agreement_language" value="fr"' in html
+    client.post(reverse("research-apply"), {"name": "W", "institution": "Uni", "purpose": "fairness research " * 3,
+                                            "agreement_version": dua.version, "agreement_language": "fr",
+                                            "accept_agreement": "on"})
+    assert AgreementAcceptance.objects.get(user=web).language == "fr"
     other = make_user()
     with pytest.raises(services.ReleaseError):
         services.agreement_accept(user=other, version=dua.version, language="sw")

@@ -72,10 +72,28 @@ def test_sign_up_verify_consent_upload_and_see_it(browser_page, phone_page, live
         assert "please read and accept the current consent" in page.content()
     # Led on after the e-mail: consent, then the photo guidelines, then the upload page.
     page.wait_for_url(re.compile(r"/consent/\?next=/guidelines/%3Fonboarding%3D1$"))
+    # Before the first consent, three questions; a wrong answer shows the passage that
+    # answers it, and the person chooses again.
+    assert page.locator("#comprehension-check fieldset.question").count() == 3
+    page.check("#question-collected input[value=photos]")
+    page.check("#question-download input[value=anyone]")
+    page.check("#question-withdraw input[value=account]")
     page.check("#id_adult")
     page.check("#id_agree")
     page.click("#consent-form button[type=submit]")
+    page.wait_for_selector("#check-retry")
+    assert "approved researchers" in page.locator("#passage-download blockquote").inner_text()
+    assert page.locator("#passage-collected").count() == 0
+    assert page.locator("#question-collected input[value=photos]").is_checked()
+    # The re-asked form answers 400 (not accepted); expected here, so not a fault of the page.
+    assert page.bad_responses == [(400, f"{base}/consent/?next=/guidelines/%3Fonboarding%3D1")]
+    page.bad_responses.clear()
+    page.check("#question-download input[value=researchers]")
+    page.click("#consent-form button[type=submit]")
     page.wait_for_url(re.compile(r"/guidelines/\?onboarding=1$"))
+    check = user.comprehension_check
+    assert check.attempts == 2 and check.wrong == {"download": 1} and check.passed_at is not None
+    assert user.consents.get().language == "en"
     assert page.locator(".guideline").count() == 4 and page.locator(".example img").count() == 8
     page.click("text=Continue: upload your first photo")
     page.wait_for_url(re.compile(r"/upload/$"))

@@ -24,8 +24,9 @@ def _fields(model) -> dict[str, str]:
 @pytest.mark.parametrize("model", MODELS)
 def test_both_texts_are_the_one_versioned_text(model):
     assert issubclass(model, VersionedText)
-    assert _fields(model) == {"version": "PositiveIntegerField", "title": "CharField", "text": "TextField",
-                              "published_at": "DateTimeField", "created_at": "DateTimeField"}
+    shared = {"version": "PositiveIntegerField", "title": "CharField", "text": "TextField",
+              "published_at": "DateTimeField", "created_at": "DateTimeField"}
+    assert {name: kind for name, kind in _fields(model).items() if name in shared} == shared
     # The seeded first version survived the change of base class, with its text.
     first = model.objects.get(version=1)
     assert first.published_at is not None and len(first.text) > 200

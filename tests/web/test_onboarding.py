@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import make_contribution
+from tests.factories import CHECK_RIGHT, make_contribution
 
 
 @pytest.mark.django_db
@@ -17,7 +17,8 @@ def test_confirming_the_email_leads_to_consent_then_guidelines(client, mailoutbo
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/[^\s]+/)", mailoutbox[0].body).group(1)
     r = client.post(link)
     assert r.status_code == 302 and r["Location"] == "/consent/?next=/guidelines/%3Fonboarding%3D1"
-    r = client.post("/consent/", {"version": 1, "adult": "on", "agree": "on", "next": "/guidelines/?onboarding=1"})
+    r = client.post("/consent/", {"version": 1, "adult": "on", "agree": "on", "next": "/guidelines/?onboarding=1",
+                                  **CHECK_RIGHT})
     assert r.status_code == 302 and r["Location"] == "/guidelines/?onboarding=1"
     html = client.get("/guidelines/?onboarding=1").content.decode()
     assert 'aria-current="step"' in html and 'href="/upload/"' in html

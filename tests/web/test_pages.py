@@ -14,7 +14,7 @@ from facecommons.accounts.models import ConsentAcceptance, ConsentVersion
 from facecommons.common.storage import private_storage
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.services import contribution_transition
-from tests.factories import DEFAULT_CATEGORIES, make_contribution
+from tests.factories import CHECK_RIGHT, DEFAULT_CATEGORIES, make_contribution
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,7 @@ def test_upload_without_consent_redirects_to_consent_with_message(client, make_u
 def test_accepting_consent_requires_adult_and_records_version(client, make_user):
     user = make_user(consent=False)
     client.force_login(user)
-    r = client.post("/consent/", {"version": 1, "agree": "on", "next": "/upload/"})
+    r = client.post("/consent/", {"version": 1, "agree": "on", "next": "/upload/", **CHECK_RIGHT})
     assert r.status_code == 400
     assert "18 or older" in r.content.decode()
     assert not ConsentAcceptance.objects.filter(user=user).exists()
@@ -77,7 +77,8 @@ def test_accepting_consent_requires_adult_and_records_version(client, make_user)
 
 def test_consent_next_must_be_local(client, make_user):
     client.force_login(make_user(consent=False))
-    r = client.post("/consent/", {"version": 1, "adult": "on", "agree": "on", "next": "https://evil.example/"})
+    r = client.post("/consent/", {"version": 1, "adult": "on", "agree": "on", "next": "https://evil.example/",
+                                  **CHECK_RIGHT})
     assert r["Location"] == "/upload/"
 
 

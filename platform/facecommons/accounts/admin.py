@@ -10,7 +10,13 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from facecommons.accounts.models import ConsentAcceptance, ConsentTranslation, ConsentVersion, User
+from facecommons.accounts.models import (
+    ComprehensionCheck,
+    ConsentAcceptance,
+    ConsentTranslation,
+    ConsentVersion,
+    User,
+)
 from facecommons.common.admin import ReadOnlyAdmin, TextTranslationInline, VersionedTextAdmin
 
 
@@ -37,6 +43,17 @@ class ConsentAcceptanceInline(admin.TabularInline):
         return False
 
 
+class ComprehensionCheckInline(admin.StackedInline):
+    model = ComprehensionCheck
+    extra = 0
+    can_delete = False
+    fields = ("version", "language", "attempts", "wrong", "passed_at", "updated_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeAdminForm
@@ -47,7 +64,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("email", "pseudonym")
     readonly_fields = ("uuid", "pseudonym", "date_joined", "last_login", "withdrawn_at", "last_declared_categories")
     filter_horizontal = ("groups", "user_permissions")
-    inlines = [ConsentAcceptanceInline]
+    inlines = [ConsentAcceptanceInline, ComprehensionCheckInline]
     fieldsets = (
         (None, {"fields": ("email", "password", "uuid", "pseudonym")}),
         ("Roles", {"fields": ("groups", "is_active", "is_staff", "is_superuser"),
@@ -87,3 +104,14 @@ class ConsentAcceptanceAdmin(ReadOnlyAdmin):
     search_fields = ("user__email", "user__pseudonym")
     list_select_related = ("user", "version")
     readonly_fields = ("user", "version", "language", "accepted_at", "adult_confirmed", "withdrawn_at")
+
+
+@admin.register(ComprehensionCheck)
+class ComprehensionCheckAdmin(ReadOnlyAdmin):
+    """The comprehension check before each person's first consent: evidence, read-only.
+    ``wrong`` counts the wrong answers per question (which question confuses people)."""
+
+    list_display = ("user", "version", "language", "attempts", "passed_at", "updated_at")
+    list_filter = ("language", ("passed_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__email", "user__pseudonym")
+    list_select_related = ("user", "version")

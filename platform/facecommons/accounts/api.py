@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from facecommons.accounts.comprehension import QUESTIONS, passage
 from facecommons.accounts.models import ConsentAcceptance, User
 from facecommons.accounts.serializers import (
     ConsentAcceptedSerializer,
@@ -26,7 +27,14 @@ from facecommons.accounts.serializers import (
     TokenSerializer,
     WithdrawSerializer,
 )
-from facecommons.accounts.services import account_export, account_withdraw, consent_accept, consent_current
+from facecommons.accounts.services import (
+    account_export,
+    account_withdraw,
+    comprehension_answer,
+    comprehension_needed,
+    consent_accept,
+    consent_current,
+)
 from facecommons.accounts.tokens import api_token_issue
 from facecommons.common.api import ApiError
 from facecommons.common.audit import audit_record
@@ -122,6 +130,12 @@ class ConsentApi(APIView):
             "published_at": current.published_at if current else None,
             "accepted": acceptance is not None,
             "accepted_at": acceptance.accepted_at if acceptance else None,
+            "comprehension_check": {
+                "required": (not request.user.is_authenticated) or comprehension_needed(_user(request)),
+                "questions": [{"key": q.key, "question": str(q.text),
+                               "choices": [{"key": k, "label": str(label)} for k, label in q.choices]}
+                              for q in QUESTIONS],
+            },
         })
 
     @extend_schema(request=ConsentAcceptSerializer, responses={201: ConsentAcceptedSerializer, 400: ERROR},
@@ -133,6 +147,17 @@ class ConsentApi(APIView):
         # Without "language", the text this request's GET shows (its Accept-Language) is the
         # one accepted: what a client written before translations existed displayed.
         language = ser.validated_data.get("language") or (current.localized().language if current else "en")
+        answers = ser.validated_data.get("answers")
+        # The check is asked for, not imposed: clients written before it send no "answers" and
+        # keep working (their acceptance is recorded with no check, visible in the admin).
+        if answers is not None and current is not None and comprehension_needed(_user(request)):
+            wrong = comprehension_answer(user=_user(request), version=current, language=language, answers=answers)
+            if wrong:
+                shown = current.localized(language)
+                raise ApiError(
+                    gettext("Some answers are not right yet. Read the part of the text given for each question, "
+                            "then answer again."), code="comprehension_wrong",
+                    fields={key: [passage(shown.text, current.check_passages, key) or shown.text] for key in wrong})
         acceptance = consent_accept(user=_user(request), version=ser.validated_data["version"],
                                     adult=ser.validated_data["adult"], language=language)
         audit_record(actor=request.user, action="consent_accepted", obj=acceptance,

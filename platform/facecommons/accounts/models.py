@@ -101,6 +101,12 @@ class ConsentVersion(VersionedText):
     """A version of the consent text. The current one is the latest published version."""
 
     title = models.CharField(max_length=200, default="Consent to take part")
+    # For the comprehension check (accounts/comprehension.py): which paragraph or list item
+    # answers each question, counted from 1 over the text's paragraphs and list items.
+    check_passages = models.JSONField(
+        default=dict, blank=True,
+        help_text='Which paragraph or list item (counting from 1) answers each comprehension question, e.g. '
+                  '{"collected": 1, "download": 4, "withdraw": 6}. A wrong answer shows that passage again.')
 
     class Meta(VersionedText.Meta):
         pass
@@ -131,6 +137,25 @@ class ConsentAcceptance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} accepted v{self.version.version} at {self.accepted_at:%Y-%m-%d}"
+
+
+class ComprehensionCheck(models.Model):
+    """The comprehension check a person took before their first consent: one per person,
+    updated at each attempt. Evidence that the consent was understood, in which language
+    and after how many tries (``wrong`` counts the wrong answers per question)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comprehension_check")
+    version = models.ForeignKey(ConsentVersion, on_delete=models.PROTECT, related_name="+")
+    language = models.CharField(max_length=10, default=SOURCE_LANGUAGE)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    wrong = models.JSONField(default=dict, blank=True)
+    passed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        state = f"passed {self.passed_at:%Y-%m-%d}" if self.passed_at else "not passed yet"
+        return f"{self.user_id}: {state} after {self.attempts} attempt(s)"
 
 
 API_TOKEN_PREFIX = "fct_"  # noqa: S105 - a public prefix, not a secret

@@ -24,6 +24,26 @@ class TokenSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
+# A declared field named like a Field attribute ("label", "required") is fine at run time
+# (DRF's metaclass takes declared fields out of the class); only the stubs object.
+class CheckChoiceSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class CheckQuestionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    question = serializers.CharField()
+    choices = CheckChoiceSerializer(many=True)
+
+
+class ComprehensionCheckSerializer(serializers.Serializer):
+    required = serializers.BooleanField(  # type: ignore[assignment]
+        help_text="True before your first consent, until the questions were answered right once: send your "
+                  "choices as \"answers\".")
+    questions = CheckQuestionSerializer(many=True)
+
+
 class ConsentSerializer(serializers.Serializer):
     version = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
@@ -36,6 +56,7 @@ class ConsentSerializer(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
     accepted = serializers.BooleanField()
     accepted_at = serializers.DateTimeField(allow_null=True)
+    comprehension_check = ComprehensionCheckSerializer()
 
 
 class ConsentAcceptSerializer(serializers.Serializer):
@@ -44,6 +65,11 @@ class ConsentAcceptSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=[code for code, _name in settings.LANGUAGES], required=False,
                                        help_text="The language of the text you read (GET's \"language\"). Default: "
                                                "the language GET shows for this request's Accept-Language.")
+    answers = serializers.DictField(
+        child=serializers.CharField(max_length=40), required=False,
+        help_text="The comprehension check, {question key: choice key}, before your first consent. A wrong "
+                  "answer gives 400 comprehension_wrong with the passage to read again under each question's "
+                  "key; answer again. Omitted: the consent is recorded without the check.")
 
 
 class ConsentAcceptedSerializer(serializers.Serializer):

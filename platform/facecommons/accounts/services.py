@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from facecommons.accounts.models import ConsentAcceptance, ConsentVersion, Role, User
+from facecommons.accounts.comprehension import wrong_answers
+from facecommons.accounts.models import ComprehensionCheck, ConsentAcceptance, ConsentVersion, Role, User
 from facecommons.accounts.roles import grant_role
 from facecommons.common.errors import ServiceError
 from facecommons.common.models import SOURCE_LANGUAGE
@@ -46,6 +47,31 @@ def consent_accept(*, user: User, version: int, adult: bool, language: str = SOU
                   "language": language},
     )
     return acceptance
+
+
+def comprehension_needed(user: User) -> bool:
+    """True before a person's first consent, until they answered the check right once."""
+    if ConsentAcceptance.objects.filter(user=user).exists():
+        return False
+    return not ComprehensionCheck.objects.filter(user=user, passed_at__isnull=False).exists()
+
+
+@transaction.atomic
+def comprehension_answer(*, user: User, version: ConsentVersion, language: str,
+                         answers: dict[str, str]) -> list[str]:
+    """Record one attempt at the comprehension check; returns the keys of the questions
+    answered wrongly (empty: passed). Attempts are unlimited: a wrong answer only leads the
+    person back to the passage (see accounts/comprehension.py)."""
+    check, _ = ComprehensionCheck.objects.select_for_update().get_or_create(
+        user=user, defaults={"version": version, "language": language})
+    wrong = wrong_answers(answers)
+    check.version, check.language, check.attempts = version, language, check.attempts + 1
+    for key in wrong:
+        check.wrong[key] = int(check.wrong.get(key, 0)) + 1
+    if not wrong and check.passed_at is None:
+        check.passed_at = timezone.now()
+    check.save(update_fields=["version", "language", "attempts", "wrong", "passed_at", "updated_at"])
+    return wrong
 
 
 @transaction.atomic
@@ -184,8 +210,18 @@ def account_export_data(*, user: User) -> dict:
         "consents": [{"version": a.version.version, "accepted_at": iso(a.accepted_at), "language": a.language,
                       "adult_confirmed": a.adult_confirmed, "withdrawn_at": iso(a.withdrawn_at)}
                      for a in user.consents.select_related("version").order_by("accepted_at")],
+        "comprehension_check": _comprehension_export(user),
         "contributions": contributions,
     }
+
+
+def _comprehension_export(user: User) -> dict | None:
+    check = ComprehensionCheck.objects.filter(user=user).select_related("version").first()
+    if check is None:
+        return None
+    return {"consent_version": check.version.version, "language": check.language, "attempts": check.attempts,
+            "wrong_answers_per_question": check.wrong,
+            "passed_at": check.passed_at.isoformat() if check.passed_at else None}
 
 
 def _has_analysis(contribution) -> bool:  # type: ignore[no-untyped-def]

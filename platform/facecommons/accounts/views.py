@@ -18,12 +18,15 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from facecommons.accounts.comprehension import QUESTIONS, passage
 from facecommons.accounts.forms import ConsentForm, WithdrawForm
 from facecommons.accounts.models import ConsentAcceptance, Role
 from facecommons.accounts.roles import ROLE_GROUPS
 from facecommons.accounts.services import (
     account_export,
     account_withdraw,
+    comprehension_answer,
+    comprehension_needed,
     consent_accept,
     consent_current,
     user_has_current_consent,
@@ -41,10 +44,29 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+def _check_questions(answers: dict[str, str], wrong: list[str], text: str,
+                     passages: dict[str, int] | None) -> list[dict[str, Any]]:
+    """The comprehension questions for the template: the right answers stay chosen; a wrong
+    one is cleared and its question shows the passage that answers it."""
+    out = []
+    for q in QUESTIONS:
+        is_wrong = q.key in wrong
+        out.append({
+            "key": q.key, "text": q.text, "wrong": is_wrong,
+            "passage": passage(text, passages, q.key) if is_wrong else None,
+            "choices": [{"key": k, "label": label, "checked": not is_wrong and answers.get(q.key) == k}
+                        for k, label in q.choices],
+        })
+    return out
+
+
 @login_required
 @never_cache
 @require_http_methods(["GET", "POST"])
 def consent_page(request: HttpRequest) -> HttpResponse:
+    """Read and accept the current consent, in the reader's language. Before a person's first
+    acceptance the same form asks the three comprehension questions; the consent is recorded
+    only once they are answered right (as often as needed)."""
     current = consent_current()
     user: Any = request.user  # login_required: a User
     has_current = user_has_current_consent(user)
@@ -53,24 +75,35 @@ def consent_page(request: HttpRequest) -> HttpResponse:
     needs_new_version = bool(current and not has_current and previous and previous.version_id != current.pk)
     next_url = _safe_next(request, "/upload/")
     shown = current.localized() if current else None
+    needs_check = bool(current and not has_current and comprehension_needed(user))
+    answers: dict[str, str] = {}
+    wrong: list[str] = []
     form = ConsentForm(initial={"version": current.version if current else None})
     if request.method == "POST":
         form = ConsentForm(request.POST)
-        if current is None:
+        if current is None or shown is None:
             messages.error(request, gettext("There is no consent text to accept yet. Please come back later."))
-        elif form.is_valid():
-            try:
-                consent_accept(user=user, version=form.cleaned_data["version"], adult=form.cleaned_data["adult"],
-                               language=form.cleaned_data["language"] or SOURCE_LANGUAGE)
-            except ServiceError as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, gettext("Thank you: you accepted consent version %(version)s.")
-                                 % {"version": current.version})
-                return redirect(next_url)
+        else:
+            if needs_check:
+                answers = {q.key: request.POST.get(f"check-{q.key}", "") for q in QUESTIONS}
+                wrong = comprehension_answer(user=user, version=current, language=shown.language, answers=answers)
+                needs_check = bool(wrong)
+            if form.is_valid() and not wrong:
+                try:
+                    consent_accept(user=user, version=form.cleaned_data["version"], adult=form.cleaned_data["adult"],
+                                   language=form.cleaned_data["language"] or SOURCE_LANGUAGE)
+                except ServiceError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    messages.success(request, gettext("Thank you: you accepted consent version %(version)s.")
+                                     % {"version": current.version})
+                    return redirect(next_url)
+    check = (_check_questions(answers, wrong, shown.text, current.check_passages)
+             if needs_check and current and shown else [])
     return render(request, "accounts/consent.html", {
         "consent": current, "form": form, "has_current": has_current, "needs_new_version": needs_new_version,
         "previous": previous, "next": next_url, "shown": shown, "blocks": text_blocks(shown.text) if shown else [],
+        "check": check, "check_failed": bool(wrong),
     }, status=400 if request.method == "POST" else 200)
 
 
