@@ -5,7 +5,8 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 
 from facecommons.accounts.models import Role
-from facecommons.accounts.roles import grant_role
+from facecommons.accounts.roles import grant_role, is_moderator, user_has_role
+from facecommons.accounts.services import user_has_current_consent
 
 # After confirming the e-mail a new contributor is led on: consent, then the photo guidelines,
 # then the upload page (each page links to the next).
@@ -14,9 +15,6 @@ ONBOARDING_URL = "/consent/?next=/guidelines/%3Fonboarding%3D1"
 
 def _needs_onboarding(user: Any) -> bool:
     """A contributor (and nothing more) who has neither consented nor uploaded yet."""
-    from facecommons.accounts.roles import is_moderator, user_has_role
-    from facecommons.accounts.services import user_has_current_consent
-
     if user is None or not getattr(user, "is_authenticated", False) or user.is_staff:
         return False
     if is_moderator(user) or user_has_role(user, Role.RESEARCHER):

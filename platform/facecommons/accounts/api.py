@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import cast
 
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import FileResponse
@@ -53,9 +57,6 @@ def _bad_credentials() -> ApiError:
 
 def _check_second_factor(user: User, code: str) -> None:
     """A token must not be a way around two-factor: with TOTP enabled, the code is required."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP
-
     totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
     if totp is None:
         return
@@ -82,9 +83,6 @@ class TokenApi(APIView):
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenSerializer, 400: ERROR, 429: ERROR},
                    summary="Get an API token", auth=[])
     def post(self, request: Request) -> Response:
-        from allauth.account.adapter import get_adapter
-        from allauth.account.models import EmailAddress
-
         ser = TokenRequestSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         email = ser.validated_data["email"].strip().lower()

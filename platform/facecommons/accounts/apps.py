@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # lazy: receivers import models, which cannot load before the app registry is ready
         from facecommons.accounts import receivers
 
         # The app's own model: every way of changing a password (allauth's change, set and reset

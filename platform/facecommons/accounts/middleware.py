@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext
 
 from facecommons.accounts.roles import is_moderator
+from facecommons.accounts.tokens import api_token_authenticate
 
 
 def _token_user(request: HttpRequest) -> Any | None:
@@ -24,7 +26,6 @@ def _token_user(request: HttpRequest) -> Any | None:
     parts = header.split()
     if len(parts) != 2 or parts[0].lower() not in ("token", "bearer"):
         return None
-    from facecommons.accounts.tokens import api_token_authenticate
 
     found = api_token_authenticate(parts[1])
     return found[0] if found is not None else None
@@ -52,6 +53,4 @@ class StaffMFAMiddleware:
 
     @staticmethod
     def _has_totp(user: Any) -> bool:
-        from allauth.mfa.models import Authenticator
-
         return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -12,16 +12,9 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
-from django.utils.translation import gettext_lazy as _
 
+from facecommons.accounts.roles import Role, user_has_role
 from facecommons.common.models import SOURCE_LANGUAGE, TextTranslation, VersionedText
-
-
-class Role(models.TextChoices):
-    CONTRIBUTOR = "contributor", _("Contributor")
-    MODERATOR = "moderator", _("Moderator")
-    RESEARCHER = "researcher", _("Researcher")
-    ADMIN = "admin", _("Admin")
 
 
 def _pseudonym() -> str:
@@ -92,8 +85,6 @@ class User(AbstractBaseUser, PermissionsMixin):
                            secret=secret, algorithm="sha256").hexdigest()
 
     def has_role(self, role: Role | str) -> bool:
-        from facecommons.accounts.roles import user_has_role
-
         return user_has_role(self, role)
 
 

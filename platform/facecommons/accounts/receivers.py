@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from facecommons.accounts.tokens import api_tokens_revoke_all
+
 
 def revoke_tokens_on_password_change(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
     """A changed, set or reset password ends every API and personal token of the account.
@@ -14,8 +16,6 @@ def revoke_tokens_on_password_change(sender: Any, instance: Any, created: bool =
     bound to the old password's hash); this deletes them and revokes the researcher's personal
     tokens, which are not bound to the password.
     """
-    from facecommons.accounts.tokens import api_tokens_revoke_all  # lazy: tokens imports the models
-
     if not created and getattr(instance, "_password", None) is not None:
         api_tokens_revoke_all(user=instance, reason="password_changed")
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext_lazy as _
 
-from facecommons.accounts.models import Role
+
+class Role(models.TextChoices):
+    CONTRIBUTOR = "contributor", _("Contributor")
+    MODERATOR = "moderator", _("Moderator")
+    RESEARCHER = "researcher", _("Researcher")
+    ADMIN = "admin", _("Admin")
+
 
 ROLE_GROUPS = {r.value: r.label for r in Role}
 

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
+import uuid
+import zipfile
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from facecommons.accounts.comprehension import wrong_answers
+from facecommons.accounts.events import consent_withdrawn
 from facecommons.accounts.models import ComprehensionCheck, ConsentAcceptance, ConsentVersion, Role, User
 from facecommons.accounts.roles import grant_role
+from facecommons.accounts.tokens import api_tokens_revoke_all
+from facecommons.common.audit import audit_record
+from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
-from facecommons.common.models import SOURCE_LANGUAGE
+from facecommons.common.models import SOURCE_LANGUAGE, AuditEvent
+from facecommons.common.storage import private_storage
+from facecommons.contributions.models import Contribution, ContributionFile
 
 
 def consent_current() -> ConsentVersion | None:
@@ -77,8 +94,6 @@ def comprehension_answer(*, user: User, version: ConsentVersion, language: str,
 @transaction.atomic
 def account_create(*, email: str, password: str, role: Role | str = Role.CONTRIBUTOR) -> User:
     """Create a verified, active account with ``role`` (contributors get only that role)."""
-    from allauth.account.models import EmailAddress
-
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValueError(f"An account with {email} already exists.")
@@ -100,16 +115,6 @@ def account_withdraw(*, user: User) -> None:
     go; files are removed from storage after the transaction commits). The user row stays,
     anonymised and inactive, so that ledgers and snapshot pseudonyms keep their foreign key.
     """
-    import uuid
-
-    from django.contrib.sessions.models import Session
-
-    from facecommons.accounts.events import consent_withdrawn
-    from facecommons.accounts.tokens import api_tokens_revoke_all
-    from facecommons.common.audit import audit_record
-    from facecommons.common.db import atomic_write
-    from facecommons.contributions.models import Contribution
-
     def withdraw() -> None:
         now = timezone.now()
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -136,8 +141,6 @@ def account_withdraw(*, user: User) -> None:
 
 def _delete_sessions_of(user_pk: int, session_model) -> None:  # type: ignore[no-untyped-def]
     """Delete the database sessions of a user (other session engines: the password change above)."""
-    from django.conf import settings
-
     if settings.SESSION_ENGINE not in ("django.contrib.sessions.backends.db",
                                        "django.contrib.sessions.backends.cached_db"):
         return
@@ -153,22 +156,13 @@ def _delete_sessions_of(user_pk: int, session_model) -> None:  # type: ignore[no
 
 def _delete_allauth_rows(user: User) -> None:
     """E-mail addresses and authenticators are personal data: they go with the account."""
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.filter(user=user).delete()
-    try:
-        from allauth.mfa.models import Authenticator
 
-        Authenticator.objects.filter(user=user).delete()
-    except ImportError:  # pragma: no cover - allauth.mfa is installed
-        pass
+    Authenticator.objects.filter(user=user).delete()
 
 
 def account_export_data(*, user: User) -> dict:
     """Everything the platform holds about ``user``, as JSON-serialisable data."""
-    from facecommons.common.models import AuditEvent
-    from facecommons.contributions.models import Contribution
-
     def iso(dt) -> str | None:  # type: ignore[no-untyped-def]
         return dt.isoformat() if dt else None
 
@@ -225,7 +219,6 @@ def _comprehension_export(user: User) -> dict | None:
 
 
 def _has_analysis(contribution) -> bool:  # type: ignore[no-untyped-def]
-    from django.core.exceptions import ObjectDoesNotExist
 
     try:
         return getattr(contribution, "analysis", None) is not None
@@ -239,14 +232,6 @@ def account_export(*, user: User):  # type: ignore[no-untyped-def]
     Built in a SpooledTemporaryFile: small exports stay in memory, large ones go to disk.
     The export is audit-logged.
     """
-    import json
-    import shutil
-    import tempfile
-    import zipfile
-
-    from facecommons.common.audit import audit_record
-    from facecommons.common.storage import private_storage
-
     data = account_export_data(user=user)
     storage = private_storage()
     out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - returned to the caller
@@ -271,7 +256,5 @@ def account_export(*, user: User):  # type: ignore[no-untyped-def]
 
 
 def _file_key(contribution_id: str, variant: str) -> str | None:
-    from facecommons.contributions.models import ContributionFile
-
     return (ContributionFile.objects.filter(contribution_id=contribution_id, variant=variant)
             .values_list("key", flat=True).first())

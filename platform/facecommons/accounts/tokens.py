@@ -23,6 +23,8 @@ from rest_framework import authentication, exceptions
 from facecommons.accounts.models import API_TOKEN_PREFIX, ApiToken, User
 from facecommons.common.audit import audit_record
 from facecommons.common.tunables import tunables
+from facecommons.releases.models import TOKEN_PREFIX as PERSONAL_PREFIX
+from facecommons.releases.models import ResearcherToken
 
 # Writing last_used_at on every request would make each API call a write; a minute is
 # precise enough for "last used" on the account page.
@@ -63,8 +65,6 @@ def api_token_revoke(*, user: Any, token_id: int) -> bool:
 
 def api_tokens_revoke_all(*, user: Any, reason: str) -> None:
     """Delete every API token of ``user`` and revoke the researcher's personal tokens."""
-    from facecommons.releases.models import ResearcherToken
-
     now = timezone.now()
     with transaction.atomic():
         api_deleted, _ = ApiToken.objects.filter(user=user).delete()
@@ -117,7 +117,6 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = parts[1].decode()
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("Invalid token header.") from exc
-        from facecommons.releases.models import TOKEN_PREFIX as PERSONAL_PREFIX
 
         if key.startswith(PERSONAL_PREFIX):
             return None

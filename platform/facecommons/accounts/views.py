@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -30,6 +31,13 @@ from facecommons.accounts.services import (
     consent_accept,
     consent_current,
     user_has_current_consent,
+)
+from facecommons.accounts.tokens import (
+    account_logout_everywhere,
+    api_token_issue,
+    api_token_list,
+    api_token_revoke,
+    api_token_ttl,
 )
 from facecommons.common.errors import ServiceError
 from facecommons.common.models import SOURCE_LANGUAGE
@@ -112,16 +120,6 @@ def consent_page(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_page(request: HttpRequest) -> HttpResponse:
     """Overview: e-mail, roles, consent history, two-factor, API tokens, export and withdrawal."""
-    from allauth.mfa.models import Authenticator
-
-    from facecommons.accounts.tokens import (
-        account_logout_everywhere,
-        api_token_issue,
-        api_token_list,
-        api_token_revoke,
-        api_token_ttl,
-    )
-
     user: Any = request.user  # login_required: a User
     new_token = None
     if request.method == "POST":

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
+
+from celery import current_app
 
 
 class Queue(StrEnum):
@@ -29,3 +32,15 @@ def task_routes() -> dict[str, dict[str, str]]:
         "facecommons.releases.tasks.*": {"queue": Queue.RELEASES.value},
         "*": {"queue": Queue.DEFAULT.value},
     }
+
+
+def task_send(name: str, *args: Any, **kwargs: Any) -> None:
+    """Send the task registered as ``name`` with its own options (routing, eager mode in tests).
+
+    By name, so that a service never imports its app's tasks module: the tasks import the
+    services (tests/common/test_layers.py forbids the cycle). A process that has not imported
+    the tasks yet (the web server) runs Celery's autodiscovery first, as a worker does.
+    """
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    current_app.tasks[name].delay(*args, **kwargs)

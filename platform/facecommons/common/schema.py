@@ -8,8 +8,10 @@ with the ``{"error": {...}}`` body, so a client and schemathesis can rely on the
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
@@ -65,10 +67,6 @@ class AutoSchema(openapi.AutoSchema):
         return auth
 
     def _anonymous_allowed(self) -> bool:
-        from types import SimpleNamespace
-
-        from django.contrib.auth.models import AnonymousUser
-
         request = SimpleNamespace(method=self.method, user=AnonymousUser(), auth=None, query_params={}, data={})
         try:
             permissions = self.view.get_permissions()

@@ -26,6 +26,7 @@ from facecommons.contributions.models import (
     ContributionFile,
     TaxonomyVersion,
 )
+from facecommons.contributions.services import contribution_delete
 
 
 def taxonomy_in_use(taxonomy_id: int | None) -> bool:
@@ -302,8 +303,6 @@ class ContributionAdmin(ReadOnlyAdmin):
         return deleted, model_count, set(), protected
 
     def delete_model(self, request: HttpRequest, obj: Contribution) -> None:
-        from facecommons.contributions.services import contribution_delete
-
         contribution_delete(contribution=obj, actor=request.user, reason="deleted_by_admin")
 
     @admin.display(description="Owner", ordering="owner__pseudonym")
@@ -312,8 +311,6 @@ class ContributionAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Delete selected photos and every stored file")
     def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Contribution]) -> None:
-        from facecommons.contributions.services import contribution_delete
-
         n = 0
         for c in queryset:
             contribution_delete(contribution=c, actor=request.user, reason="deleted_by_admin")

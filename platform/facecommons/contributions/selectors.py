@@ -6,10 +6,12 @@ import math
 from datetime import timedelta
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from facecommons.accounts.roles import is_moderator
 from facecommons.contributions.models import (
     Category,
     CategoryValue,
@@ -57,8 +59,6 @@ def contribution_get_visible(*, user: Any, contribution_id: Any) -> Contribution
 
     Callers answer 404 for None so that the existence of other people's photos never leaks.
     """
-    from facecommons.accounts.roles import is_moderator
-
     if not getattr(user, "is_authenticated", False):
         return None
     try:
@@ -66,7 +66,6 @@ def contribution_get_visible(*, user: Any, contribution_id: Any) -> Contribution
     except (Contribution.DoesNotExist, ValueError, TypeError):
         return None
     except Exception as exc:  # an invalid UUID string raises ValidationError
-        from django.core.exceptions import ValidationError
 
         if isinstance(exc, ValidationError):
             return None

@@ -8,9 +8,15 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ParseError
 
+from facecommons.common.api import ApiError
 from facecommons.common.fields import CategoriesField, FreeTextField
+from facecommons.common.parsers import json_depth, json_load, max_json_depth
 from facecommons.contributions.models import Contribution
+from facecommons.contributions.review_requests import review_request_allowed
+from facecommons.contributions.services import EDITABLE_STATUSES
+from facecommons.pipeline.findings import finding_items
 
 
 class RejectionReasonSerializer(serializers.Serializer):
@@ -67,8 +73,6 @@ class ContributionSerializer(serializers.ModelSerializer):
     @extend_schema_field(FindingSerializer(many=True))
     def get_findings(self, obj: Contribution) -> list[dict[str, str]]:
         """What the pipeline found (codes with the sentence the contributor reads)."""
-        from facecommons.pipeline.findings import finding_items
-
         analysis = getattr(obj, "analysis", None)
         return finding_items(analysis.findings if analysis is not None else [])
 
@@ -78,13 +82,9 @@ class ContributionSerializer(serializers.ModelSerializer):
         return None if rr is None else {"note": rr.note, "created_at": rr.created_at}
 
     def get_can_request_review(self, obj: Contribution) -> bool:
-        from facecommons.contributions.review_requests import review_request_allowed
-
         return getattr(obj, "review_request", None) is None and review_request_allowed(obj)
 
     def get_editable(self, obj: Contribution) -> bool:
-        from facecommons.contributions.services import EDITABLE_STATUSES
-
         return obj.status in EDITABLE_STATUSES
 
 
@@ -141,11 +141,6 @@ def parse_json_field(value: Any, name: str) -> Any:
     """Multipart sends JSON objects as strings; JSON bodies send them as objects.
 
     Both pass the same size and depth limits as a JSON body (common/parsers.py)."""
-    from rest_framework.exceptions import ParseError
-
-    from facecommons.common.api import ApiError
-    from facecommons.common.parsers import json_depth, json_load, max_json_depth
-
     if value is None:
         return value
     if isinstance(value, dict):

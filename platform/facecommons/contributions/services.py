@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from facecommons.accounts.services import user_has_current_consent
 from facecommons.common.audit import audit_record
 from facecommons.common.db import atomic_write
 from facecommons.common.models import AuditEvent
@@ -31,6 +32,7 @@ from facecommons.contributions.models import (
     FileVariant,
     TaxonomyVersion,
 )
+from facecommons.contributions.selectors import taxonomy_current
 from facecommons.contributions.upload import UploadRejected, normalise_upload
 
 logger = logging.getLogger(__name__)
@@ -227,9 +229,6 @@ def contribution_create(*, owner: Any, fileobj: IO[bytes], filename: str, conten
     one transaction; if that fails the file is removed again, unless another row uses it.
     ``contribution_received`` is emitted (on commit: the pipeline enqueues processing).
     """
-    from facecommons.accounts.services import user_has_current_consent
-    from facecommons.contributions.selectors import taxonomy_current
-
     if not user_has_current_consent(owner):
         raise ContributionRefused("consent_required", gettext("Please read and accept the current consent "
                                                               "(and confirm you are 18 or older) before uploading."), status=403)
@@ -299,8 +298,6 @@ def _discard_unreferenced(key: str, wrote: bool) -> None:
 def contribution_update_categories(*, contribution: Contribution, categories: dict[str, Any],
                                    free_text: dict[str, str] | None, actor: Any) -> Contribution:
     """Change the declared categories while the photo is not yet reviewed (else 409)."""
-    from facecommons.contributions.selectors import taxonomy_current
-
     taxonomy = taxonomy_current()
     clean, clean_text = categories_validate(categories=categories, free_text=free_text, taxonomy=taxonomy)
 

@@ -26,6 +26,7 @@ import struct
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -303,8 +304,6 @@ def _jpeg_end(data: bytes, metadata: list[int]) -> int:
 def _png_end(data: bytes, metadata: list[int]) -> int:
     """Offset after IEND; adds the bytes of ancillary chunks (iCCP, eXIf, tEXt, zTXt, iTXt, ...)
     to ``metadata[0]``."""
-    import zlib
-
     n, i = len(data), 8
     seen_ihdr = False
     while True:

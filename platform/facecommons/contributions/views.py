@@ -20,6 +20,7 @@ from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from enhancement.assess import DARK_FRACTION_THRESHOLD, DARK_LEVEL, MEAN_THRESHOLD, P95_THRESHOLD, WORK_SIZE
 from facecommons.accounts.services import consent_current, user_has_current_consent
 from facecommons.contributions.forms import CategoriesForm
 from facecommons.contributions.models import Contribution, ContributionStatus, FileVariant, TaxonomyVersion
@@ -39,6 +40,7 @@ from facecommons.contributions.services import (
     contribution_update_categories,
 )
 from facecommons.contributions.upload import ACCEPTED_LABEL, UploadRejected, max_upload_bytes, min_short_side
+from facecommons.pipeline.findings import FINDING_MESSAGES, finding_items
 
 ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif"
 # Statuses after which the pipeline no longer changes anything by itself: polling stops.
@@ -121,8 +123,6 @@ def photo_status(c: Contribution) -> dict[str, Any]:
 
     ``findings`` are the pipeline's (with the sentence the contributor reads), shown while the
     photo waits for a decision; once a person has decided, their decision is what counts."""
-    from facecommons.pipeline.findings import FINDING_MESSAGES, finding_items
-
     reason = ""
     analysis = getattr(c, "analysis", None)
     codes = list(analysis.findings) if analysis is not None else []
@@ -199,8 +199,6 @@ def _light_rule() -> dict[str, float]:
     """The pipeline's low-light rule, for the upload page's estimate in the browser: the same
     thresholds on the same statistics (Rec. 709 luma of a <= 256 px copy), so the lighting it
     pre-fills is what the pipeline will measure, and a mismatch means the person chose it."""
-    from enhancement.assess import DARK_FRACTION_THRESHOLD, DARK_LEVEL, MEAN_THRESHOLD, P95_THRESHOLD, WORK_SIZE
-
     return {"mean": MEAN_THRESHOLD, "dark_level": DARK_LEVEL, "dark_fraction": DARK_FRACTION_THRESHOLD,
             "p95": P95_THRESHOLD, "work_size": WORK_SIZE}
 

@@ -17,7 +17,9 @@ from rest_framework.views import APIView
 from facecommons.accounts.roles import is_admin
 from facecommons.common.api import ApiError, LimitOffsetPagination
 from facecommons.evaluation import selectors, services
+from facecommons.evaluation.gatekeeper import gatekeeper_audit_latest
 from facecommons.evaluation.models import EvaluationRun, RunScope, RunStatus
+from facecommons.evaluation.tasks import enqueue_run
 
 
 def _run_serializer(name: str, many: bool = False) -> Any:
@@ -94,7 +96,6 @@ class EvaluationListApi(APIView):
         run = services.evaluation_run_start(scope=d["scope"], snapshot_version=d["snapshot"],
                                             source_name=d["source"], models=d["models"] or None,
                                             trigger="api", actor=request.user)
-        from facecommons.evaluation.tasks import enqueue_run
 
         enqueue_run(run.pk)
         return Response({"id": run.pk, "status": run.status, "scope": run.scope_key, "items": run.items_total,
@@ -132,6 +133,4 @@ class GatekeeperApi(APIView):
                                "limit show neither n nor figures.",
                    responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
-        from facecommons.evaluation.gatekeeper import gatekeeper_audit_latest
-
         return Response(selectors.gatekeeper_payload(gatekeeper_audit_latest()))

@@ -35,11 +35,13 @@ from django.core.mail import mail_admins, send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from facecommons.accounts.roles import Role
 from facecommons.common.audit import audit_record
 from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.evaluation.models import GatekeeperAudit
 from facecommons.evaluation.services import min_group_size
+from facecommons.moderation.models import ContributionFlag, Review
 from ml.metrics.detection import proportion_metrics
 from ml.metrics.groups import SUMMARY, MetricRow
 
@@ -71,8 +73,6 @@ def _route(verdict_code: str) -> str | None:
 
 def _photos() -> list[dict[str, Any]]:
     """One record per photo the pipeline judged (one query each for photos and flags)."""
-    from facecommons.moderation.models import ContributionFlag, Review
-
     rows = (Contribution.objects.filter(analysis__isnull=False)
             .values("pk", "status", "categories", "corrected_categories", "analysis__verdict_code",
                     "analysis__findings", "analysis__detector_missed", "review_request__created_at"))
@@ -193,7 +193,6 @@ def gatekeeper_alert_notify(*, audit_id: int) -> bool:
     lines += ["", f"Details: {tunables.SITE_URL}/dashboard/#gatekeeper"]
     body = "\n".join(lines)
     mail_admins(subject, body, fail_silently=True)
-    from facecommons.accounts.roles import Role
 
     emails = list(get_user_model().objects.filter(groups__name=Role.ADMIN.value, is_active=True)
                   .values_list("email", flat=True).distinct())

@@ -12,7 +12,9 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from facecommons.common.tunables import tunables
+from facecommons.evaluation.labels import CategoryLabels
 from facecommons.evaluation.models import CurveResult, EvaluationRun, MetricResult, RunStatus
+from facecommons.moderation.models import FlagKind
 
 TASK_LABEL = {"detection": "detection", "verification": "verification"}
 
@@ -138,8 +140,6 @@ def _cell(r: dict[str, Any] | None) -> str:
 
 
 def _column_label(column: str) -> str:
-    from facecommons.moderation.models import FlagKind
-
     labels = {
         "flagged": _("Flagged by the pipeline"), "not_queued": _("Not sent to review"),
         "review_requested": _("Of those, a person was asked"), "finding_overturned": _("Findings overturned by people"),
@@ -162,7 +162,6 @@ def gatekeeper_tables(audit: Any) -> dict[str, Any]:
     columns = [*GATEKEEPER_COLUMNS, *(f"flag_{w}:{k}" for k in kinds for w in ("raised", "dismissed"))]
     by_key = {(r["category"], r["value"], r["metric"]): r for r in rows}
     gaps = {(r["category"], r["metric"][:-4]): r for r in rows if r["value"] == "*" and r["metric"].endswith("_gap")}
-    from facecommons.evaluation.labels import CategoryLabels
 
     labels = CategoryLabels()
     tables = []

@@ -20,12 +20,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image, ImageOps
 
+from facecommons.accounts.roles import Role
 from facecommons.common.audit import audit_record
 from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
 from facecommons.common.leases import Heartbeat, Lease, lease_claim, lease_renew
-from facecommons.common.storage import storage_save_bytes
+from facecommons.common.storage import storage_delete, storage_save_bytes
 from facecommons.common.tunables import Tunables, tunables
+from facecommons.contributions.models import Contribution, ContributionStatus, TaxonomyVersion
 from facecommons.evaluation import engine, importers, stress
 from facecommons.evaluation.models import (
     ChunkStatus,
@@ -41,6 +43,7 @@ from facecommons.evaluation.models import (
     RunScope,
     RunStatus,
 )
+from facecommons.releases.models import Snapshot, SnapshotEntry
 from ml import metrics as M
 
 logger = logging.getLogger(__name__)
@@ -122,8 +125,6 @@ def clean_jpeg(data: bytes) -> tuple[bytes, int, int]:
 
 
 def _taxonomy_values() -> dict[str, set[str]]:
-    from facecommons.contributions.models import TaxonomyVersion
-
     tax = TaxonomyVersion.objects.get(is_current=True)
     return {c.key: {v.key for v in c.values.all()} for c in tax.categories.prefetch_related("values")}
 
@@ -193,8 +194,6 @@ def external_source_import(*, fmt: str, path: Path, name: str, licence: str, pro
 
 
 def external_image_delete_files(keys: list[str]) -> None:
-    from facecommons.common.storage import storage_delete
-
     storage_delete(*keys)
 
 
@@ -216,21 +215,15 @@ def _contribution_item(c: Any, subject: str) -> dict[str, Any]:
 
 
 def _contributions(qs: Any) -> Any:
-    from facecommons.pipeline.models import PhotoAnalysis  # noqa: F401  (related name "analysis")
-
     return qs.select_related("analysis").prefetch_related("files").order_by("created_at", "pk")
 
 
 def scope_items(*, scope: str, snapshot_version: str = "", source: ExternalSource | None = None) -> list[dict[str, Any]]:
     """The photos of a scope with their labels, subject and validated face, in a stable order."""
-    from facecommons.contributions.models import Contribution, ContributionStatus
-
     if scope == RunScope.CURRENT:
         qs = _contributions(Contribution.objects.filter(status=ContributionStatus.APPROVED))
         return [_contribution_item(c, f"owner:{c.owner_id}") for c in qs if c.files.all()]
     if scope == RunScope.SNAPSHOT:
-        from facecommons.releases.models import Snapshot, SnapshotEntry
-
         snap = Snapshot.objects.filter(version=snapshot_version, status="published").first()
         if snap is None:
             raise EvaluationError("invalid", f"No published snapshot {snapshot_version!r}.")
@@ -248,10 +241,6 @@ def scope_items(*, scope: str, snapshot_version: str = "", source: ExternalSourc
 
 
 def latest_published_snapshot_version() -> str | None:
-    try:
-        from facecommons.releases.models import Snapshot
-    except ImportError:  # pragma: no cover - the releases app is part of the site
-        return None
     snap = Snapshot.objects.filter(status="published").order_by("-published_at", "-pk").first()
     return snap.version if snap else None
 
@@ -607,7 +596,6 @@ def alert_notify(*, run_id: int) -> bool:
     subject = f"Evaluation {run.pk}: {len(run.alerts)} gap(s) beyond the limit"
     body = _alert_text(run)
     mail_admins(subject, body, fail_silently=True)
-    from facecommons.accounts.roles import Role
 
     emails = list(get_user_model().objects.filter(groups__name=Role.ADMIN.value, is_active=True)
                   .values_list("email", flat=True).distinct())

@@ -25,10 +25,14 @@ from typing import Any
 
 import numpy as np
 
+from enhancement.degrade import darken
+from enhancement.detection import for_detection
 from facecommons.common.storage import private_storage
 from facecommons.common.tunables import tunables
 from facecommons.evaluation import engine
+from facecommons.pipeline.services import pipeline_enhancer, thresholds
 from ml import metrics as M
+from ml.imageio import decode
 from ml.metrics.lowlight import lowlight_metrics
 
 DARKEN = {"photons": 400.0, "read_sigma": 0.002, "jpeg_quality": 85}
@@ -41,14 +45,10 @@ def levels() -> list[float]:
 
 
 def _enhancer() -> Any:
-    from facecommons.pipeline.services import pipeline_enhancer
-
     return pipeline_enhancer()
 
 
 def _sigma() -> float:
-    from facecommons.pipeline.services import thresholds
-
     return float(thresholds().enhanced_detect_sigma)
 
 
@@ -75,10 +75,6 @@ def missing(sha: str, dets: list[engine.ModelSpec], have: set[tuple[str, str, st
 def compute(sha: str, key: str, todo: list[tuple[engine.ModelSpec, float, bool]], tag: str) -> list[dict[str, Any]]:
     """ModelResult rows for the missing (detector, level, enhanced) of one photo. Raises OSError
     when the photo cannot be read."""
-    from enhancement.degrade import darken
-    from enhancement.detection import for_detection
-    from ml.imageio import decode
-
     with private_storage().open(key, "rb") as fh:
         data = fh.read()
     dec = decode(data, max_side=engine.DECODE_SIDE, min_side=int(engine.DECODE_SIDE * 0.75))

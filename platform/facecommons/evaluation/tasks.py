@@ -14,12 +14,14 @@ import logging
 from datetime import timedelta
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from facecommons.common.leases import LeaseLost, lease_expired_q, lease_release
 from facecommons.evaluation import services
+from facecommons.evaluation.gatekeeper import gatekeeper_audit_run
 from facecommons.evaluation.models import ChunkStatus, EvaluationChunk, EvaluationRun, RunScope, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -98,8 +100,6 @@ def evaluation_resume() -> None:
     and the metrics of runs stuck in ``finalising``. Runs every 10 s (beat): a chunk is sent
     again at most once per lease length, so a chunk whose message waits in a long queue is not
     sent again and again; one never claimed is sent again only after ten minutes."""
-    from django.core.cache import cache
-
     now = timezone.now()
     stale = EvaluationChunk.objects.filter(
         Q(lease_expires_at__isnull=False) & lease_expired_q(now=now)
@@ -124,6 +124,4 @@ def evaluation_resume() -> None:
 @shared_task(**COMMON, expires=3000)
 def gatekeeper_audit() -> None:
     """Recompute the gatekeeper audit (hourly, beat); pages recompute a stale one as well."""
-    from facecommons.evaluation.gatekeeper import gatekeeper_audit_run
-
     gatekeeper_audit_run()

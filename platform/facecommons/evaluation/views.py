@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from facecommons.accounts.roles import is_admin
 from facecommons.evaluation import charts, lowlight_panel, selectors, services
 from facecommons.evaluation.forms import StartForm
+from facecommons.evaluation.gatekeeper import gatekeeper_audit_latest
 from facecommons.evaluation.labels import CategoryLabels, metric_label, task_label
 from facecommons.evaluation.models import EvaluationRun, ExternalSource, RunStatus
 from facecommons.evaluation.tasks import enqueue_run
@@ -142,8 +143,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def gatekeeper_context() -> dict[str, Any] | None:
     """The latest gatekeeper audit for a page (the dashboard, the public statistics)."""
-    from facecommons.evaluation.gatekeeper import gatekeeper_audit_latest
-
     audit = gatekeeper_audit_latest()
     if not audit.photos:
         return None

@@ -28,12 +28,14 @@ from typing import Any
 import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from PIL import Image
 
 from facecommons.common.storage import private_storage
 from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, FileVariant
 from facecommons.moderation.events import flag_changed
 from facecommons.moderation.models import ContributionFlag, FaceEmbedding, FlagKind, PhotoHash
+from ml.detectors.base import Detection
 from ml.registry import get_model
 
 logger = logging.getLogger(__name__)
@@ -146,8 +148,6 @@ def vector_from_bytes(data: Any) -> np.ndarray:
 
 
 def _face(contribution: Contribution) -> Any:
-    from ml.detectors.base import Detection
-
     analysis = getattr(contribution, "analysis", None)
     face = getattr(analysis, "face", None) if analysis is not None else None
     if not face or not face.get("box"):
@@ -158,8 +158,6 @@ def _face(contribution: Contribution) -> Any:
 
 def face_embedding_compute(contribution: Contribution) -> FaceEmbedding | None:
     """Embed the validated face of ``contribution`` (stored once per model version)."""
-    from PIL import Image
-
     v = verifier()
     existing = FaceEmbedding.objects.filter(contribution=contribution, model_id=v.model_id, version=v.version).first()
     if existing is not None:

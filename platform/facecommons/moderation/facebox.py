@@ -10,6 +10,7 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from facecommons.contributions.models import Contribution
+from facecommons.moderation.errors import ModerationError
 from facecommons.moderation.models import Decision, Review
 from facecommons.pipeline.boxcrop import MIN_BOX_PX, box_validate
 from facecommons.pipeline.manual import analysis_needs_face_box, pipeline_face_from_box
@@ -21,8 +22,6 @@ def face_box_for_decision(c: Contribution, decision: str, face_box: list[float] 
     """The validated face box of an approval, [] when none is needed (the detector's face
     stands; a box sent anyway is not used). Raises ``ModerationError`` (400) when a needed box
     is missing or invalid. Precondition: ``c`` locked."""
-    from facecommons.moderation.services import ModerationError
-
     if not analysis_needs_face_box(getattr(c, "analysis", None)):
         return []
     if not face_box:

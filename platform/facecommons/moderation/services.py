@@ -27,11 +27,11 @@ from django.utils.translation import gettext
 from facecommons.accounts.roles import is_admin, is_moderator
 from facecommons.common.audit import audit_record
 from facecommons.common.db import atomic_write
-from facecommons.common.errors import ServiceError
 from facecommons.common.leases import lease_until, lock_candidates
 from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.contributions.services import categories_validate, contribution_transition
+from facecommons.moderation.errors import ModerationError
 from facecommons.moderation.events import flag_changed
 from facecommons.moderation.facebox import face_box_for_decision, face_mark_on_approval
 from facecommons.moderation.models import (
@@ -49,10 +49,6 @@ S = ContributionStatus
 CANDIDATE_BATCH = 5
 SCARCEST_WINDOW = 50
 NOTE_MAX = 2000
-
-
-class ModerationError(ServiceError):
-    """A refused moderation action."""
 
 
 def lease_seconds() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from facecommons.accounts.roles import is_admin, is_moderator
 from facecommons.common.audit import audit_record
 from facecommons.contributions.models import Contribution
+from facecommons.moderation.errors import ModerationError
 from facecommons.moderation.models import ESCALATION_REASONS, RejectReason
 from facecommons.moderation.selectors import (
     agreement_stats,
@@ -29,7 +31,7 @@ from facecommons.moderation.selectors import (
     queue_stats,
     reject_reasons,
 )
-from facecommons.moderation.services import ModerationError, escalation_resolve
+from facecommons.moderation.services import escalation_resolve
 
 AUDIT_PAGE_SIZE = 50
 
@@ -163,8 +165,6 @@ def escalations_page(request: HttpRequest) -> HttpResponse:
 
 
 def _is_uuid(value: Any) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except (ValueError, TypeError):

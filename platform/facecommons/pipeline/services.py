@@ -27,17 +27,23 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from enhancement import assess
 from facecommons.common.db import atomic_write
 from facecommons.common.leases import Lease, lease_claim, lease_expired_q, lease_release, lease_seconds_left
+from facecommons.common.queues import task_send
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
 from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionFile, ContributionStatus, FileVariant
 from facecommons.contributions.services import contribution_transition
 from facecommons.pipeline.analysis import (
+    FINDINGS,
+    LIGHTING_MISMATCH,
     ROUTE_AWAIT_CONTRIBUTOR,
     ROUTE_REVIEW,
     PhotoResult,
@@ -54,6 +60,7 @@ S = ContributionStatus
 #: Errors worth retrying the task for: the database or a network service was briefly away.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 DERIVED_VARIANTS = (FileVariant.ENHANCED, FileVariant.THUMBNAIL, FileVariant.CROP, FileVariant.CROP224)
+PROCESS_TASK = "facecommons.pipeline.tasks.process_contribution"  # tasks import this module: sent by name
 
 
 def thresholds() -> Thresholds:
@@ -94,8 +101,6 @@ def pipeline_enhancer() -> Any:
 
 
 def pipeline_analyse(data: bytes, *, declared_low_light: bool | None = None) -> PhotoResult:
-    from enhancement import assess
-
     return analyse_photo(data, detector=pipeline_detector(), enhancer_factory=pipeline_enhancer,
                          assess=assess, thresholds=thresholds(), declared_low_light=declared_low_light)
 
@@ -109,10 +114,8 @@ def pipeline_enqueue(contribution_id: str) -> None:
     cid = str(contribution_id)
 
     def send() -> None:
-        from facecommons.pipeline.tasks import process_contribution
-
         try:
-            process_contribution.delay(cid)
+            task_send(PROCESS_TASK, cid)
         except Exception:  # noqa: BLE001
             logger.exception("could not enqueue contribution %s; the reconciler will retry", cid)
 
@@ -297,8 +300,6 @@ def _delete_unreferenced(keys: list[str]) -> None:
 
 
 def _describe(exc: BaseException) -> str:
-    from celery.exceptions import SoftTimeLimitExceeded
-
     if isinstance(exc, SoftTimeLimitExceeded):
         return "Processing took longer than the time limit and was stopped."
     if isinstance(exc, OSError | ValueError) and not isinstance(exc, ConnectionError | TimeoutError):
@@ -343,8 +344,6 @@ def pipeline_process(*, contribution_id: str) -> str:
 def pipeline_refresh_lighting_finding(*, contribution: Contribution) -> None:
     """Re-judge ``lighting_mismatch`` after the contributor changed the declared lighting: the
     measured light is stored, so no image work is needed. Precondition: the row is locked."""
-    from facecommons.pipeline.analysis import FINDINGS, LIGHTING_MISMATCH
-
     a = PhotoAnalysis.objects.filter(contribution=contribution).first()
     if a is None or not a.lowlight:
         return
@@ -375,16 +374,12 @@ def pipeline_reconcile(*, limit: int = 500) -> list[str]:
     Duplicates are harmless (the task is idempotent) but wasteful: a contribution re-enqueued
     in the last PIPELINE_STUCK_AFTER_SECONDS (at least 30 s) is not sent again, so a long
     queue is not flooded with copies while the first one waits its turn."""
-    from django.core.cache import cache
-
-    from facecommons.pipeline.tasks import process_contribution
-
     ttl = max(30, tunables.PIPELINE_STUCK_AFTER_SECONDS)
     candidates = pipeline_stuck_ids(limit=limit)
     recent = cache.get_many([f"pipeline:requeued:{cid}" for cid in candidates])
     ids = [cid for cid in candidates if f"pipeline:requeued:{cid}" not in recent]
     for cid in ids:
-        process_contribution.delay(cid)
+        task_send(PROCESS_TASK, cid)
     cache.set_many({f"pipeline:requeued:{cid}": 1 for cid in ids}, timeout=ttl)
     if ids:
         logger.info("reconciler re-enqueued %d contribution(s)", len(ids))

@@ -7,6 +7,7 @@ Every response that hands out contents (the JSON lists included) writes a ``Down
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +26,8 @@ from facecommons.accounts.roles import is_admin
 from facecommons.accounts.tokens import ApiTokenAuthentication
 from facecommons.common.api import ApiError
 from facecommons.releases import contents, selectors, services, signing
+from facecommons.releases.archive.manifest import Entry
+from facecommons.releases.archive.store import BlobStore
 from facecommons.releases.auth import PersonalTokenAuthentication
 from facecommons.releases.download import download_log, serve_blob, serve_tar
 from facecommons.releases.models import DownloadKind, Snapshot, SnapshotStatus
@@ -84,8 +87,6 @@ class ManifestView(ContentsView):
         snap = published_for_download(request, version)
         download_log(request._request, snap, user=request.user, token=request.auth, kind=DownloadKind.MANIFEST)
         if request.query_params.get("as") == "text":
-            from facecommons.releases.archive.store import BlobStore
-
             def text() -> Iterator[bytes]:
                 with BlobStore().open(snap.manifest_sha256) as fh:
                     yield from iter(lambda: fh.read(1 << 16), b"")
@@ -121,10 +122,6 @@ class DeltaView(ContentsView):
 
 def _delta_tar(request: Request, snap: Snapshot, base: Snapshot) -> HttpResponseBase:
     """The delta as one tar: the added files, and DELETED.txt listing the paths to delete."""
-    import tempfile
-
-    from facecommons.releases.archive.manifest import Entry
-
     gone = contents.withdrawn_paths(snap)
     added: list[Entry] = []
     spool = tempfile.TemporaryFile("w+b")  # noqa: SIM115 - closed with the response

@@ -16,6 +16,7 @@ from rest_framework import authentication, exceptions
 
 from facecommons.common.api import ApiError
 from facecommons.releases.models import TOKEN_PREFIX, ResearcherToken
+from facecommons.releases.services import token_hash
 
 
 class PersonalTokenAuthentication(authentication.BaseAuthentication):
@@ -31,7 +32,6 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
             return None
         if not key.startswith(TOKEN_PREFIX):
             return None  # not ours: ApiTokenAuthentication may claim it
-        from facecommons.releases.services import token_hash
 
         token = ResearcherToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
         if token is None:

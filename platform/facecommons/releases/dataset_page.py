@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Category, CategoryValue
+from facecommons.evaluation.labels import CategoryLabels, metric_label
+from facecommons.evaluation.selectors import public_metric, run_latest_done, run_metrics
 from facecommons.releases import contents, signing
 from facecommons.releases.archive.store import BlobStore
 from facecommons.releases.models import Snapshot, SnapshotEntry
@@ -55,9 +57,6 @@ def composition(snap: Snapshot) -> dict[str, Any]:
 
 def evaluation_headline(snap: Snapshot) -> list[dict[str, Any]]:
     """The latest finished evaluation of this version: each model's summary metrics."""
-    from facecommons.evaluation.labels import CategoryLabels, metric_label
-    from facecommons.evaluation.selectors import public_metric, run_latest_done, run_metrics
-
     run = run_latest_done(f"snapshot:{snap.version}")
     if run is None:
         return []

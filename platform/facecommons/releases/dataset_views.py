@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from PIL import Image
 
 from facecommons.releases import dataset_page, services
 from facecommons.releases.archive.store import BlobStore
@@ -54,8 +55,6 @@ def dataset_citation(request: HttpRequest, version: str, fmt: str) -> HttpRespon
 @require_GET
 def dataset_thumbnail(request: HttpRequest, version: str, sha256: str) -> HttpResponse:
     """A small thumbnail of a photo in the version: approved researchers only, logged."""
-    from PIL import Image
-
     snap = _published(version)
     ok, why = services.researcher_can_download(request.user)
     if not ok:

@@ -24,6 +24,7 @@ from django.utils.http import quote_etag
 from facecommons.common.audit import audit_record
 from facecommons.common.storage import private_storage
 from facecommons.common.tunables import tunables
+from facecommons.releases import contents
 from facecommons.releases.archive import tarstream
 from facecommons.releases.archive.manifest import Entry
 from facecommons.releases.archive.store import BlobStore, blob_key
@@ -205,7 +206,6 @@ def serve_snapshot(request: HttpRequest, snap: Snapshot, *, user: Any, token: An
     """The whole archive: streamed from the stored files, less what was withdrawn since."""
     if not snap.manifest_sha256:
         return serve_legacy_archive(request, snap, user=user, token=token)
-    from facecommons.releases import contents
 
     return serve_tar(request, snap, user=user, token=token, kind=DownloadKind.ARCHIVE, detail="",
                      entries=lambda: contents.served_entries(snap),

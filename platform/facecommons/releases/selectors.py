@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext, gettext_lazy
 
+from facecommons.accounts.roles import is_admin
 from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Category, CategoryValue, Contribution, ContributionStatus
 from facecommons.evaluation.selectors import public_metric, run_latest_done, run_metrics
@@ -81,8 +82,6 @@ def stats_compute() -> dict[str, Any]:
 
 
 def snapshots_visible(user: Any) -> Any:
-    from facecommons.accounts.roles import is_admin
-
     qs = Snapshot.objects.select_related("previous", "purge_of").order_by("-created_at", "-id")
     if not is_admin(user):
         qs = qs.filter(status=SnapshotStatus.PUBLISHED)

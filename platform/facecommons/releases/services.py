@@ -23,6 +23,7 @@ from facecommons.common.audit import audit_record
 from facecommons.common.db import atomic_write
 from facecommons.common.errors import ServiceError
 from facecommons.common.models import SOURCE_LANGUAGE
+from facecommons.common.queues import task_send
 from facecommons.common.tunables import tunables
 from facecommons.releases.models import (
     TOKEN_PREFIX,
@@ -36,6 +37,7 @@ from facecommons.releases.models import (
 )
 
 logger = logging.getLogger(__name__)
+BUILD_TASK = "facecommons.releases.tasks.snapshot_build_task"  # tasks import this module: sent by name
 
 
 class ReleaseError(ServiceError):
@@ -204,8 +206,6 @@ def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | 
     database decides (the ``one_active_snapshot_build`` constraint), so two racing requests
     cannot both pass; the IntegrityError becomes the refusal.
     """
-    from facecommons.releases.tasks import snapshot_build_task
-
     if actor is not None and not is_admin(actor):
         raise ReleaseError("forbidden", "Only admins start snapshot builds.", status=403)
     previous = Snapshot.objects.filter(status=SnapshotStatus.PUBLISHED).order_by("-published_at", "-id").first()
@@ -220,7 +220,7 @@ def snapshot_request(*, actor: Any | None, note: str = "", purge_of: Snapshot | 
                              after={"version": snap.version, "purge_of": purge_of.version if purge_of else None})
                 if enqueue:
                     sid = snap.pk
-                    transaction.on_commit(lambda sid=sid: snapshot_build_task.delay(sid))  # type: ignore[misc]
+                    transaction.on_commit(lambda sid=sid: task_send(BUILD_TASK, sid))  # type: ignore[misc]
                 return snap
         except IntegrityError:
             busy = Snapshot.objects.filter(status__in=[SnapshotStatus.PENDING, SnapshotStatus.BUILDING]).first()

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import OperationalError
 
 from facecommons.common.tunables import tunables
+from facecommons.releases.build import snapshot_build
+from facecommons.releases.services import ReleaseError, snapshot_request
+from facecommons.releases.state import build_lease_seconds, snapshot_stalled
+from facecommons.releases.withdrawals import removal_reminders_send
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OperationalError,), max_retries=2,
@@ -14,8 +19,6 @@ from facecommons.common.tunables import tunables
 def snapshot_build_task(snapshot_id: int) -> str | None:
     """Build one snapshot. Idempotent: a published snapshot, or one another live worker is
     building (fresh heartbeat), is left alone."""
-    from facecommons.releases.build import snapshot_build
-
     snap = snapshot_build(snapshot_id=snapshot_id)
     return snap.version if snap else None
 
@@ -25,10 +28,6 @@ def snapshot_resume_task() -> list[int]:
     """Every 10 s (beat, on the default queue): re-enqueue a build whose worker died (building,
     no heartbeat for ``RELEASES_BUILD_STALE_SECONDS``) or whose message was lost (pending for
     a minute). Each lapsed build is sent again at most once per lease length."""
-    from django.core.cache import cache
-
-    from facecommons.releases.state import build_lease_seconds, snapshot_stalled
-
     lease = build_lease_seconds()
     # Keyed by the lapsed beat, so a new claim of the same snapshot is a new key.
     keys = {pk: f"releases:requeued:{pk}:{beat.isoformat()}" for pk, beat in snapshot_stalled(lease_seconds=lease)}
@@ -43,8 +42,6 @@ def snapshot_resume_task() -> list[int]:
 @shared_task(acks_late=True, reject_on_worker_lost=True, expires=3600)
 def snapshot_scheduled_task() -> str | None:
     """The scheduled build (django-celery-beat; created disabled by a data migration)."""
-    from facecommons.releases.services import ReleaseError, snapshot_request
-
     try:
         snap = snapshot_request(actor=None, note="scheduled build")
     except ReleaseError:  # a build is already running: the next schedule will catch up
@@ -55,6 +52,4 @@ def snapshot_scheduled_task() -> str | None:
 @shared_task(acks_late=True, reject_on_worker_lost=True, expires=3600)
 def removal_reminders_task() -> int:
     """Daily: remind researchers who have not acknowledged a removal manifest (at most weekly each)."""
-    from facecommons.releases.withdrawals import removal_reminders_send
-
     return removal_reminders_send()

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from facecommons.accounts.roles import is_admin
 from facecommons.common.models import SOURCE_LANGUAGE
+from facecommons.evaluation.views import gatekeeper_context
 from facecommons.releases import selectors, services
 from facecommons.releases.download import serve_snapshot
 from facecommons.releases.forms import ApplicationForm, TokenForm
@@ -189,7 +190,6 @@ def stats(request: HttpRequest) -> HttpResponse:
         b_label = {c["b"]: c["b_label"] for c in inter["cells"]}
         inter["b_values"] = [b_label[b] for b in b_vals]
         inter["rows"] = [{"a": a_label[a], "cells": [cell.get((a, b)) for b in b_vals]} for a in a_vals]
-    from facecommons.evaluation.views import gatekeeper_context
 
     # issue 13: the gatekeeper audit is public beside the dataset's own statistics.
     return render(request, "releases/stats.html", {"s": data, "gatekeeper": gatekeeper_context(),

@@ -11,15 +11,17 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from facecommons.accounts.models import User
 from facecommons.common.audit import audit_record
 from facecommons.common.storage import private_storage
 from facecommons.common.tunables import tunables
@@ -57,8 +59,6 @@ def withdrawn_key(snapshot: Snapshot) -> str:
 
 def _write_withdrawn_file(snapshot_id: int) -> None:
     """Rewrite withdrawn.csv beside the manifest (the manifest itself is never touched)."""
-    from django.core.files.base import ContentFile
-
     snap = Snapshot.objects.filter(pk=snapshot_id).first()
     if snap is None:
         return
@@ -144,7 +144,6 @@ def _notify_downloaders(snap: Snapshot) -> None:
                f"{site}/api/v1/snapshots/{snap.version}/removals/ from every copy you hold, stop using them, and "
                f"acknowledge it (`python -m facecommons_client sync` does both).")
     user_ids = set(Download.objects.filter(snapshot=snap, user__isnull=False).values_list("user_id", flat=True))
-    from facecommons.accounts.models import User
 
     recipients = []
     for user in User.objects.filter(pk__in=user_ids, is_active=True):
@@ -180,8 +179,6 @@ def removal_acknowledge(*, user: Any, snapshot: Snapshot, digest: str) -> Remova
 def removal_reminders_send(*, now: datetime | None = None) -> int:
     """E-mail researchers whose acknowledgement is still open, at most every
     ``RELEASES_REMOVAL_REMIND_DAYS`` days; returns how many were reminded."""
-    from datetime import timedelta
-
     now = now or timezone.now()
     every = timedelta(days=tunables.RELEASES_REMOVAL_REMIND_DAYS)
     site = tunables.SITE_URL

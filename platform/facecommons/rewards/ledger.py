@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from facecommons.common.db import atomic_write as in_transaction  # noqa: F401  (re-exported: the one helper)
 from facecommons.common.errors import ServiceError
@@ -121,8 +121,6 @@ def ledger_totals(currency: str | None = None) -> dict[str, int]:
 
 def unbalanced_transactions() -> list[int]:
     """Ids of transactions whose entries do not sum to zero (should always be empty)."""
-    from django.db.models import Count
-
     return list(Transaction.objects.annotate(s=Sum("entries__amount_minor"), n=Count("entries"))
                 .exclude(s=0).values_list("id", flat=True)) + list(
         Transaction.objects.annotate(n=Count("entries")).filter(n__lt=2).values_list("id", flat=True))

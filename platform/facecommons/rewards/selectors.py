@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Sum
 from django.utils.translation import gettext, gettext_lazy
 
+from facecommons.contributions.models import ContributionStatus
 from facecommons.rewards.ledger import account_balance, currency_default, ledger_totals
 from facecommons.rewards.models import Account, AccountKind, Donation, Entry, PayoutLine, PointsEntry, format_minor
 from facecommons.rewards.points import user_points_summary
@@ -27,8 +28,6 @@ def points_reason_label(reason: str) -> str:
     if reason in POINTS_REASONS:
         return str(POINTS_REASONS[reason])
     if reason.startswith("status_"):
-        from facecommons.contributions.models import ContributionStatus
-
         status = reason.removeprefix("status_")
         label = ContributionStatus(status).label if status in ContributionStatus.values else status
         return gettext("The photo is no longer approved (%(status)s)") % {"status": label}

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from facecommons.accounts.roles import is_admin
 from facecommons.common.api import ApiError, LimitOffsetPagination
 from facecommons.workbench import selectors, services
 from facecommons.workbench.models import PolicyKind, Task, TrainingRun
@@ -107,8 +108,6 @@ class TrainingRunRegisterApi(APIView):
     @extend_schema(operation_id="training_runs_register", summary="Register the run's model as a reference model "
                    "(admins)", request=TrainingRegisterSerializer, responses={200: dict})
     def post(self, request: Request, run_id: int) -> Response:
-        from facecommons.accounts.roles import is_admin
-
         if not is_admin(request.user):
             raise ApiError("Only administrators can register a reference model.", code="permission_denied",
                            status_code=403)

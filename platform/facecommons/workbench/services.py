@@ -4,6 +4,8 @@ The Celery tasks, API and pages are thin wrappers around these."""
 from __future__ import annotations
 
 import logging
+import math
+import resource
 import shutil
 import time
 from datetime import timedelta
@@ -18,9 +20,15 @@ from facecommons.common.db import atomic_write
 from facecommons.common.leases import Lease, lease_claim, lease_expired_q, lease_renew, lease_until
 from facecommons.common.storage import private_storage, storage_delete, storage_save_bytes
 from facecommons.common.tunables import tunables
+from facecommons.releases.archive.store import BlobStore
+from facecommons.releases.contents import served_entries, withdrawn_paths
+from facecommons.releases.models import Snapshot
 from facecommons.workbench.cards import model_card
 from facecommons.workbench.models import ACTIVE, Task, TrainingRun, TrainingStatus
+from ml.metrics import MetricRow
 from ml.registry import list_models
+from ml.workbench import Cancelled, Hooks, Policy, SnapshotError, TrainConfig, load_snapshot, train
+from ml.workbench.registry import REGISTRABLE, install, save_model
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +65,6 @@ def training_run_create(*, snapshot_version: str, task: str, policy: dict[str, A
                         category: str = "", epochs: int = 8, actor: Any | None = None) -> TrainingRun:
     """Record a queued run after checking the snapshot and the recipe. The caller enqueues it
     (``tasks.enqueue_training``). Raises ``WorkbenchError``."""
-    from facecommons.releases.models import Snapshot
-    from ml.workbench import Policy, TrainConfig
-
     if not Snapshot.objects.filter(version=snapshot_version, status="published").exists():
         raise WorkbenchError(f"No published snapshot {snapshot_version!r}.")
     if task not in Task.values:
@@ -101,7 +106,6 @@ def _rss_mb() -> float:
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
-    import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -150,8 +154,6 @@ def _json_safe(obj: Any) -> Any:
 
 
 def _finite(x: float) -> float | None:
-    import math
-
     return None if x is None or math.isnan(x) or math.isinf(x) else float(x)
 
 
@@ -159,19 +161,12 @@ def load_run_snapshot(version: str) -> Any:
     """The published snapshot as researchers receive it: read from the content-addressed store
     through its manifest (or, for a snapshot built before manifests, from its stored tar),
     without the files withdrawn since publication (their people asked for them to be deleted)."""
-    from facecommons.releases.contents import withdrawn_paths
-    from facecommons.releases.models import Snapshot
-    from ml.workbench import SnapshotError, load_snapshot
-
     snap = Snapshot.objects.filter(version=version, status="published").first()
     if snap is None or not (snap.manifest_sha256 or snap.archive_key):
         raise WorkbenchError(f"No published snapshot {version!r} with its files.")
     gone = withdrawn_paths(snap)
     try:
         if snap.manifest_sha256:
-            from facecommons.releases.archive.store import BlobStore
-            from facecommons.releases.contents import served_entries
-
             files = {e.path: e.sha256 for e in served_entries(snap)}
             store = BlobStore()
 
@@ -196,9 +191,6 @@ def training_run_execute(*, run_id: int) -> TrainingRun:
     card and the per-group results. Precondition: the caller claimed the run.
 
     A cancel ends it ``cancelled``; a bad snapshot, the memory limit or any error ``failed``."""
-    from ml.workbench import Cancelled, Hooks, SnapshotError, TrainConfig, train
-    from ml.workbench.registry import save_model
-
     run = TrainingRun.objects.get(pk=run_id)
     ckpt = checkpoint_root() / f"run-{run.pk}"
     watch = _Watch(run.pk)
@@ -277,8 +269,6 @@ def training_run_register(*, run: TrainingRun, actor: Any | None, model_id: str 
     """Install the run's model as a reference model, so every later evaluation measures it.
 
     Face-vs-background models become detectors, verification models verifiers."""
-    from ml.workbench.registry import REGISTRABLE, install
-
     if run.status != TrainingStatus.DONE or not run.model_key:
         raise WorkbenchError(f"Training run {run.pk} has no trained model (status {run.status}).")
     if run.task not in REGISTRABLE:
@@ -315,8 +305,6 @@ def stalled_runs() -> list[int]:
 
 
 def as_rows(rows: list[dict[str, Any]]) -> list[Any]:
-    from ml.metrics import MetricRow
-
     fields = set(MetricRow.__dataclass_fields__)
     return [MetricRow(**{k: v for k, v in r.items() if k in fields}) for r in rows]
 

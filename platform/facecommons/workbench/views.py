@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from facecommons.accounts.roles import is_admin
+from facecommons.releases.models import Snapshot
 from facecommons.workbench import selectors, services
 from facecommons.workbench.forms import StartForm
 from facecommons.workbench.models import ACTIVE, TrainingRun
@@ -17,8 +18,6 @@ from facecommons.workbench.tasks import enqueue_training
 
 
 def _published() -> list[str]:
-    from facecommons.releases.models import Snapshot
-
     return list(Snapshot.objects.filter(status="published").order_by("-published_at").values_list("version", flat=True))
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
+
 NO_FACE_BOX = [-1.0, -1.0, -1.0, -1.0]
 NO_FACE_LANDMARKS = [[-1.0, -1.0]] * 5
 # The flags a subset can be filtered on besides the categories.
@@ -11,8 +13,6 @@ FLAGS = ("low_light", "enhanced", "has_face")
 
 
 def parquet_schema(schema: list[tuple[str, bool]]) -> Any:
-    import pyarrow as pa
-
     fields = [pa.field("file_name", pa.string()), pa.field("split", pa.string()),
               pa.field("subject_id", pa.string())]
     for key, multiple in schema:

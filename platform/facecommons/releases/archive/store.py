@@ -11,6 +11,7 @@ temporary name, then a rename), so a crash never leaves a half-written blob.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import uuid
@@ -117,8 +118,6 @@ class BlobStore:
         return sha256, size
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
-        import io
-
         return self.put_file(io.BytesIO(data))
 
     def _count(self, size: int) -> None:

@@ -21,6 +21,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from facecommons.releases.archive import documents, rows, splits, tarstream
 from facecommons.releases.archive import manifest as mf
 from facecommons.releases.archive.croissant import croissant
@@ -73,8 +76,6 @@ class VersionWriter:
     """
 
     def __init__(self, *, store: BlobStore, schema: list[tuple[str, bool]], k: int, tmp_dir: str | None = None) -> None:
-        import pyarrow.parquet as pq
-
         self.store = store
         self.schema = schema
         self.tmp_dir = tmp_dir
@@ -106,8 +107,6 @@ class VersionWriter:
 
         A photo whose original is gone (deleted while we built: a withdrawal) is left out.
         """
-        import pyarrow as pa
-
         known = self.store.known(sha for cf in found.values() for _, sha, _ in cf.values())
         new_blobs: list[Blob] = []
         table: list[dict[str, Any]] = []

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from facecommons.rewards.services import donation_record
+
 if TYPE_CHECKING:
     from facecommons.rewards.models import Donation
 
@@ -35,8 +37,6 @@ class LedgerProvider:
     def record_donation(self, *, amount_minor: int, currency: str | None = None, donor_name: str = "",
                         anonymous: bool = False, reference: str = "", received_at: datetime | None = None,
                         recorded_by: Any | None = None) -> Donation:
-        from facecommons.rewards.services import donation_record
-
         return donation_record(provider=self.id, amount_minor=amount_minor, currency=currency,
                                donor_name=donor_name, anonymous=anonymous, reference=reference,
                                received_at=received_at, recorded_by=recorded_by)

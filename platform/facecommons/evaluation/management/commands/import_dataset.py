@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.text import slugify
 from tqdm import tqdm
 
 from facecommons.evaluation import services
@@ -25,8 +26,6 @@ class Command(BaseCommand):
         parser.add_argument("--provenance", default="", help="where it comes from: URL, version, citation")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from django.utils.text import slugify
-
         path = Path(opts["path"]).expanduser()
         name = slugify(opts["name"] or path.stem or path.name)[:60]
         if not name:

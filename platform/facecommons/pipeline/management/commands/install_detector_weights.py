@@ -14,6 +14,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ml.detectors.retinaface_resnet50 import default_weights_path, file_sha256, load_network
+
 SUPPORTED = {"retinaface-resnet50"}
 
 
@@ -25,8 +27,6 @@ class Command(BaseCommand):
         parser.add_argument("path", help="the weights file, e.g. Resnet50_Final.pth")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from ml.detectors.retinaface_resnet50 import default_weights_path, file_sha256, load_network
-
         src = Path(opts["path"]).expanduser()
         if not src.is_file():
             raise CommandError(f"{src} is not a file.")
