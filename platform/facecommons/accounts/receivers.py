@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sites.models import Site
 
 from facecommons.accounts.tokens import api_tokens_revoke_all
+from facecommons.common.tunables import tunables
 
 
 def revoke_tokens_on_password_change(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
@@ -22,12 +27,5 @@ def revoke_tokens_on_password_change(sender: Any, instance: Any, created: bool =
 
 def site_from_settings(sender: Any, **kwargs: Any) -> None:
     """After every migrate: the current Site is named ``SITE_NAME`` at ``SITE_URL``'s host."""
-    from urllib.parse import urlsplit
-
-    from django.conf import settings
-    from django.contrib.sites.models import Site
-
-    from facecommons.common.tunables import tunables
-
     domain = urlsplit(tunables.SITE_URL).netloc or "localhost"
     Site.objects.update_or_create(pk=settings.SITE_ID, defaults={"domain": domain[:100], "name": tunables.SITE_NAME[:50]})
