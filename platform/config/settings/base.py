@@ -266,6 +266,8 @@ SPECTACULAR_SETTINGS = {
     # Request bodies get their own components, so a request documents what the server checks:
     # non-blank strings (minLength 1) and uploads as binary files, not URIs.
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "facecommons.common.schema.close_upload_body"],
     # Bodies are documented as JSON (the upload as multipart, declared on its view): a form
     # encoding cannot carry the lists, objects and nulls the bodies hold. Forms still parse.
     "PARSER_WHITELIST": ["facecommons.common.parsers.JSONObjectParser"],
