@@ -169,13 +169,30 @@ def _build(admin) -> tuple[float, int, int, object]:  # type: ignore[no-untyped-
     before = _rss_kb("VmRSS")
     _reset_peak()
     t = time.perf_counter()
-    if os.environ.get("BENCH_PROFILE"):
+    if os.environ.get("BENCH_SQL"):  # the slowest statements of the build, to stderr
+        from django.db import connection
+
+        timings: list[tuple[float, str]] = []
+
+        def timed(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                timings.append((time.perf_counter() - t0, sql[:160]))
+
+        with connection.execute_wrapper(timed):
+            result = snapshot_build(snapshot_id=snap.pk)
+        print(f"SQL: {len(timings)} statements, {sum(t for t, _ in timings):.3f} s", file=sys.stderr)
+        for t, sql in sorted(timings, reverse=True)[:12]:
+            print(f"  {t * 1000:7.1f} ms  {sql}", file=sys.stderr)
+    elif os.environ.get("BENCH_PROFILE"):
         import cProfile
         import pstats
 
         prof = cProfile.Profile()
         result = prof.runcall(snapshot_build, snapshot_id=snap.pk)
-        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(prof, stream=sys.stderr).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(35)
     else:
         result = snapshot_build(snapshot_id=snap.pk)
     elapsed = time.perf_counter() - t

@@ -108,12 +108,21 @@ def test_applying_every_delta_from_version_1_gives_version_n(make_dataset, build
     assert any(c.entry.path.endswith(".jpg") for c in removed)
 
 
-def test_manifest_sorting_spills_to_disk_with_the_same_result(monkeypatch):
+def test_manifest_sorting_spills_to_disk_with_the_same_result(monkeypatch, tmp_path):
     import random
 
-    from facecommons.releases.archive import manifest as mf
+    from facecommons.releases.archive import writer
 
     rng = random.Random(3)
-    entries = [mf.Entry(path=f"train/{rng.getrandbits(64):016x}.jpg", sha256=f"{i:064x}", size=i) for i in range(1000)]
-    monkeypatch.setattr(mf, "RUN_LINES", 64)
-    assert list(mf.sorted_entries(entries)) == sorted(entries)
+    files = [(f"train/{rng.getrandbits(64):016x}.jpg", f"{i:064x}", i) for i in range(1000)]
+    files += [("crops/112/" + p[6:], s, n) for p, s, n in files[:50]] + [("metadata.parquet", "f" * 64, 9)]
+    monkeypatch.setattr(writer, "RUN_LINES", 64)
+    listing = writer.FileList(str(tmp_path))
+    for path, sha, size in files:
+        listing.add(path, sha, size)
+    try:
+        lines = list(listing.sorted())
+        assert len(listing._runs) > 10  # it did spill
+    finally:
+        listing.close()
+    assert lines == [f"{s} {n} {p}\n" for p, s, n in sorted(files)]

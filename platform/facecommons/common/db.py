@@ -1,4 +1,4 @@
-"""Database helpers: the one retry helper for serialization failures.
+"""Database helpers: the one retry helper for serialization failures; a fast bulk insert.
 
 CockroachDB runs every transaction SERIALIZABLE and asks the client to retry on SQLSTATE
 40001; PostgreSQL does the same under SERIALIZABLE, and reports deadlocks as 40P01. Writes
@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
-from django.db import DatabaseError, OperationalError, connections, transaction
+from django.db import DatabaseError, OperationalError, connections, models, transaction
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -69,3 +69,37 @@ def atomic_write(fn: Callable[[], T], *, using: str = "default") -> T:
         with transaction.atomic(using=using):
             return fn()
     return run_in_transaction(fn, using=using)
+
+
+# Fields whose Python values the database drivers take as they are; every other field's values go
+# through ``get_db_prep_save`` (JSON, UUIDs on SQLite, aware datetimes, ...).
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.FloatField)
+
+
+def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                ignore_conflicts: bool = False, using: str = "default") -> int:
+    """Insert many rows with one prepared statement (``executemany``); returns how many were sent.
+
+    For hot paths that write thousands of rows (a snapshot's entries and blobs): ``bulk_create``
+    builds a model instance and compiles every value through the ORM, about 0.3 ms a row, which is
+    most of a build's time. Here each row is a tuple in the order of ``fields`` (model field names;
+    ``snapshot`` or ``snapshot_id`` for a foreign key), prepared with the field's own
+    ``get_db_prep_save`` where the value needs it. No signals, no defaults: give every column the
+    table requires. ``ignore_conflicts`` skips rows that break a unique constraint
+    (``ON CONFLICT DO NOTHING``, which SQLite, PostgreSQL and CockroachDB all speak).
+    """
+    conn = connections[using]
+    meta = model._meta
+    named = {**{f.name: f for f in meta.concrete_fields}, **{f.attname: f for f in meta.concrete_fields}}
+    cols = [named[name] for name in fields]
+    prep = [None if isinstance(f, _PLAIN_FIELDS) and not f.is_relation else f for f in cols]
+    qn = conn.ops.quote_name
+    sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(str(f.column)) for f in cols)}) "  # noqa: S608 - names from the model
+           f"VALUES ({', '.join(['%s'] * len(cols))})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
+    params = [tuple(v if p is None else p.get_db_prep_save(v, conn) for v, p in zip(row, prep, strict=True))
+              for row in rows]
+    if params:
+        # One transaction (in autocommit, SQLite would commit, and sync, every row).
+        with transaction.atomic(using=using, savepoint=False), conn.cursor() as cursor:
+            cursor.executemany(sql, params)
+    return len(params)

@@ -165,6 +165,9 @@ class Snapshot(models.Model):
     manifest_bytes = models.BigIntegerField(default=0, help_text="the total size of the files it lists")
     # path -> [sha256, size] of the documents (metadata files, datasheet, croissant...).
     documents = models.JSONField(default=dict, blank=True)
+    # Internal, never published: what the next version's build starts from (the taxonomy schema,
+    # the raw composition counters, photos per stratum and split). See ``releases.build``.
+    build_state = models.JSONField(default=dict, blank=True, editable=False)
     # Withdrawals recorded after publication (the only thing that changes beside the archive).
     withdrawals_count = models.PositiveIntegerField(default=0)
     withdrawn_updated_at = models.DateTimeField(null=True, blank=True)

@@ -29,64 +29,101 @@ def _values(v: Any) -> list[str]:
 
 @dataclass
 class Composition:
-    """Counters of photos (and people) per category value and main intersection."""
+    """Counters of photos per category value and main intersection, per split and per tool.
+
+    Counters only, no per-person sets: memory is bounded by the taxonomy, not by the dataset.
+    The next version starts from this one's counters (``state``/``from_state``), less the
+    photos that left (``remove``) plus the new ones (``add``); people per split are counted by
+    the database (``counts(people=...)``). Raw counters are internal: only ``counts()``, with
+    small counts suppressed, is published.
+    """
 
     schema: list[tuple[str, bool]]
     k: int
     photos: int = 0
     per_split: Counter[str] = field(default_factory=Counter)
-    subjects_per_split: dict[str, set[str]] = field(default_factory=dict)
     values: dict[str, Counter[str]] = field(default_factory=dict)
     pairs: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)
     enhanced: int = 0
     with_face: int = 0
     corrected: int = 0
     tools: Counter[str] = field(default_factory=Counter)
-    first: str = ""
-    last: str = ""
 
     def add(self, row: dict[str, Any], split: str) -> None:
-        self.photos += 1
-        self.per_split[split] += 1
-        # One set entry per person (not per photo): bounded by the number of people.
-        self.subjects_per_split.setdefault(split, set()).add(row["subject_id"])
+        """Count a photo's metadata row (``rows.metadata_row``, or a metadata.parquet row)."""
+        self._count(row, split, 1)
+
+    def remove(self, row: dict[str, Any], split: str) -> None:
+        """Un-count a photo counted by ``add`` (a photo that left since the previous version)."""
+        self._count(row, split, -1)
+
+    def _count(self, row: dict[str, Any], split: str, d: int) -> None:
+        self.photos += d
+        _bump(self.per_split, split, d)
         for key, _ in self.schema:
-            vals = _values(row.get(key)) or ["(missing)"]
             c = self.values.setdefault(key, Counter())
-            for v in vals:
-                c[v] += 1
+            for v in _values(row.get(key)) or ["(missing)"]:
+                _bump(c, v, d)
         for a, b in INTERSECTIONS:
             c2 = self.pairs.setdefault(f"{a}×{b}", Counter())
             for va in _values(row.get(a)) or ["(missing)"]:
                 for vb in _values(row.get(b)) or ["(missing)"]:
-                    c2[(va, vb)] += 1
-        self.enhanced += bool(row.get("enhanced"))
-        self.with_face += bool(row.get("face_box"))
-        self.corrected += bool(row.get("corrected"))
+                    _bump(c2, (va, vb), d)
+        self.enhanced += d * bool(row.get("enhanced"))
+        self.with_face += d * bool(row.get("face_box"))
+        self.corrected += d * bool(row.get("corrected"))
         for tool in (row.get("detector"), row.get("enhancement_model")):
             if tool:
-                self.tools[tool] += 1
+                _bump(self.tools, tool, d)
 
-    def saw(self, when: str) -> None:
-        """The upload date of a photo (ISO): the collection timeframe."""
-        self.first = min(self.first or when, when)
-        self.last = max(self.last, when)
+    def state(self) -> dict[str, Any]:
+        """The raw counters as JSON-able data (internal: never published as they are)."""
+        return {"photos": self.photos, "per_split": dict(self.per_split),
+                "values": {k: dict(c) for k, c in self.values.items()},
+                "pairs": {name: {f"{a}\t{b}": n for (a, b), n in c2.items()} for name, c2 in self.pairs.items()},
+                "enhanced": self.enhanced, "with_face": self.with_face, "corrected": self.corrected,
+                "tools": dict(self.tools)}
 
-    def counts(self) -> dict[str, Any]:
-        subjects = set().union(*self.subjects_per_split.values()) if self.subjects_per_split else set()
+    @classmethod
+    def from_state(cls, state: dict[str, Any], *, schema: list[tuple[str, bool]], k: int) -> Composition:
+        # In the order ``add`` creates them (a JSON column need not keep the keys' order).
+        values, pairs = state["values"], state["pairs"]
+        names = [f"{a}×{b}" for a, b in INTERSECTIONS]
+        return cls(schema=schema, k=k, photos=state["photos"], per_split=Counter(state["per_split"]),
+                   values={key: Counter(values[key]) for key, _ in schema if key in values},
+                   pairs={name: Counter({tuple(p.split("\t", 1)): n for p, n in pairs[name].items()})  # type: ignore[misc]
+                          for name in names if name in pairs},
+                   enhanced=state["enhanced"], with_face=state["with_face"], corrected=state["corrected"],
+                   tools=Counter(state["tools"]))
+
+    def counts(self, *, people: dict[str, int] | None = None, collected: tuple[str, str] = ("", "")) -> dict[str, Any]:
+        """The published counts. ``people``: distinct people per split and in all (key ``all``),
+        as the database counts them; ``collected``: the first and last upload dates (ISO)."""
+        people = people or {}
         return {
-            "photos": self.photos, "subjects": len(subjects), "enhanced": self.enhanced, "with_face": self.with_face,
-            "splits": {s: {"photos": self.per_split.get(s, 0), "subjects": len(self.subjects_per_split.get(s, ()))}
+            "photos": self.photos, "subjects": people.get("all", 0), "enhanced": self.enhanced,
+            "with_face": self.with_face,
+            "splits": {s: {"photos": self.per_split.get(s, 0), "subjects": people.get(s, 0)}
                        for s in ("train", "validation", "test")},
             "categories": {key: {v: suppress(n, self.k) for v, n in sorted(c.items())} for key, c in self.values.items()},
             "intersections": {name: {f"{a}|{b}": suppress(n, self.k) for (a, b), n in sorted(c2.items())}
                               for name, c2 in self.pairs.items()},
             "min_count": self.k, "corrected": self.corrected, "tools": dict(sorted(self.tools.items())),
-            "collected_from": self.first, "collected_to": self.last,
+            "collected_from": collected[0], "collected_to": collected[1],
         }
 
     def fmt(self, n: int) -> str:
         return fmt_count(n, self.k)
+
+
+def _bump(counter: Counter[Any], key: Any, d: int) -> None:
+    """Add ``d`` to ``counter[key]``, dropping the key at zero (so that counters built by adding
+    and removing equal counters built from scratch)."""
+    n = counter[key] + d
+    if n:
+        counter[key] = n
+    else:
+        del counter[key]
 
 
 def suppress(n: int, k: int) -> int | None:

@@ -8,13 +8,9 @@ sides are sorted, a delta is one merge pass over two streams: memory stays flat 
 
 from __future__ import annotations
 
-import heapq
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
-
-RUN_LINES = 200_000  # lines sorted in memory at a time (about 25 MB); longer lists merge runs from disk
 
 
 @dataclass(frozen=True, order=True)
@@ -36,35 +32,6 @@ def read(fh: IO[bytes]) -> Iterator[Entry]:
     for raw in fh:
         if raw.strip():
             yield parse(raw.decode("utf-8"))
-
-
-def sorted_entries(entries: Iterable[Entry]) -> Iterator[Entry]:
-    """Entries sorted by path with bounded memory: sorted runs spilled to disk, then merged."""
-    runs: list[IO[str]] = []
-    batch: list[Entry] = []
-    for e in entries:
-        batch.append(e)
-        if len(batch) >= RUN_LINES:
-            runs.append(_spill(batch))
-            batch = []
-    batch.sort()
-    if not runs:
-        yield from batch
-        return
-    runs.append(_spill(batch))
-    try:
-        yield from heapq.merge(*[(parse(line) for line in run) for run in runs])
-    finally:
-        for run in runs:
-            run.close()
-
-
-def _spill(batch: list[Entry]) -> IO[str]:
-    batch.sort()
-    run = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by sorted_entries
-    run.writelines(e.line() for e in batch)
-    run.seek(0)
-    return run
 
 
 @dataclass(frozen=True)

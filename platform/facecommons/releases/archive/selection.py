@@ -8,10 +8,10 @@ memory is one small record per *person*, so peak memory does not grow with the p
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 
 from facecommons.accounts.models import ConsentAcceptance
 from facecommons.contributions.models import Category, Contribution, ContributionFile, ContributionStatus, FileVariant
@@ -92,17 +92,38 @@ def crop_paths(files: dict[str, tuple[str, str, int]]) -> list[str]:
     return [f"{folder}/{files[v][1]}.jpg" for v, folder in CROPS if v in files]
 
 
-def people(qs: QuerySet[Contribution], *, seed: str) -> tuple[dict[int, tuple[str, str]], int]:
+def people(qs: QuerySet[Contribution], *, seed: str,
+           prior: Mapping[str, Mapping[str, int]] | None = None) -> tuple[dict[int, tuple[str, str]], int]:
     """Pass 1, one record per person: (owner id -> (subject id, split), photos). Splits are
-    person-disjoint and keep each person's split from earlier published snapshots."""
+    person-disjoint and keep each person's split from earlier published snapshots.
+
+    New people are balanced against the photos of everyone else, each photo counted under its
+    own stratum: those of people already published that ``qs`` holds, plus ``prior`` (the next
+    version's build passes only the photos new since the previous version as ``qs``, and the
+    counts it carries over as ``prior``). So both builds split the same people the same way.
+    """
     per_owner: dict[int, list[Any]] = {}
-    for owner_id, cats, corr in qs.values_list("owner_id", "categories", "corrected_categories").iterator(chunk_size=2000):
+    # In SHA-256 order: a person's photos are counted in the same order by either build (ties of
+    # ``most_common`` go to the first counted).
+    for owner_id, cats, corr in (qs.order_by("sha256").values_list("owner_id", "categories", "corrected_categories")
+                                 .iterator(chunk_size=2000)):
         rec = per_owner.setdefault(owner_id, [0, Counter()])
         rec[0] += 1
         rec[1][splits.stratum_of({**(cats or {}), **(corr or {})})] += 1
     subjects = subjects_for(per_owner)
-    strata = [(subjects[o], rec[1].most_common(1)[0][0], rec[0]) for o, rec in per_owner.items()]
-    assigned = splits.assign_splits(strata, seed=seed, fixed=earlier_splits([s for s, _, _ in strata]))
+    fixed = earlier_splits(list(subjects.values()))
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for stratum, per_split in (prior or {}).items():
+        counts[stratum].update(per_split)
+    new = []
+    for o, (n, by_stratum) in per_owner.items():
+        sid = subjects[o]
+        if sid in fixed:
+            for stratum, k in by_stratum.items():
+                counts[stratum][fixed[sid]] += k
+        else:
+            new.append((sid, by_stratum.most_common(1)[0][0], n))
+    assigned = {**fixed, **splits.assign_splits(new, seed=seed, prior=counts)}
     return {o: (subjects[o], assigned[subjects[o]]) for o in per_owner}, sum(rec[0] for rec in per_owner.values())
 
 
@@ -138,3 +159,43 @@ def changelog_sections(*, snapshot_id: int, previous_id: int | None) -> list[tup
          .order_by("file_name")),
     ]
     return [(title, qs.iterator(chunk_size=2000)) for title, qs in sections]
+
+
+# --- the next version: what changed since the previous one -----------------------------------------
+
+ENTRY_FIELDS = ("contribution_id", "sha256", "split", "subject_id", "file_name", "extra_files", "attributes")
+
+
+def changed_since(qs: QuerySet[Contribution], *, previous_id: int, since: Any) -> tuple[QuerySet[Contribution],
+                                                                                         list[dict[str, Any]]]:
+    """What turns the previous version's photos into ``qs``'s: (the photos to add, as a queryset
+    for ``iter_rows``; the previous version's entries to drop, as dicts of ``ENTRY_FIELDS``).
+
+    A photo of both whose row may have changed since ``since`` (the previous build's start: its
+    categories, its analysis or its files) is dropped and added again, so the new version holds
+    what it is now. The set differences run in the database; what comes back is O(changes).
+    """
+    held = SnapshotEntry.objects.filter(snapshot_id=previous_id).values("contribution_id")
+    stale = list(qs.filter(id__in=held).filter(
+        Q(updated_at__gt=since) | Q(analysis__finished_at__gt=since) | Q(files__created_at__gt=since))
+        .values_list("id", flat=True).distinct())
+    added = qs.filter(~Q(id__in=held) | Q(id__in=stale))
+    dropped = list(SnapshotEntry.objects.filter(snapshot_id=previous_id)
+                   .filter(~Q(contribution_id__in=qs.values("id")) | Q(contribution_id__in=stale))
+                   .order_by("sha256").values(*ENTRY_FIELDS))
+    return added, dropped
+
+
+def collected_between(qs: QuerySet[Contribution]) -> tuple[str, str]:
+    """The first and last upload dates (ISO) of the photos: the collection timeframe."""
+    span = qs.aggregate(first=Min("created_at"), last=Max("created_at"))
+    return tuple(v.date().isoformat() if v else "" for v in (span["first"], span["last"]))  # type: ignore[return-value]
+
+
+def people_per_split(snapshot_id: int) -> dict[str, int]:
+    """Distinct people per split of a version's entries, and in all (``all``)."""
+    entries = SnapshotEntry.objects.filter(snapshot_id=snapshot_id)
+    out = {row["split"]: row["n"] for row in entries.values("split").annotate(n=Count("subject_id", distinct=True))
+           .order_by()}
+    out["all"] = entries.values("subject_id").distinct().count()
+    return out

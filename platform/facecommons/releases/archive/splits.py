@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 SPLITS = ("train", "validation", "test")
@@ -28,7 +28,8 @@ def stratum_of(categories: dict[str, Any]) -> str:
 
 
 def assign_splits(subjects: Iterable[tuple[str, str, int]], *, seed: str,
-                  fixed: dict[str, str] | None = None) -> dict[str, str]:
+                  fixed: dict[str, str] | None = None,
+                  prior: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, str]:
     """Person-disjoint, stratified train/validation/test assignment.
 
     ``subjects``: (subject_id, stratum, photo count). ``fixed``: splits of people already
@@ -36,19 +37,26 @@ def assign_splits(subjects: Iterable[tuple[str, str, int]], *, seed: str,
     New people are assigned greedily, largest first, to the split furthest below its 80/10/10
     target, counting both the stratum and the whole dataset (so small strata still balance
     overall). A pure function of its arguments: the same snapshot always gets the same splits.
+
+    ``prior``: photos per stratum and split of people *not* in ``subjects`` (the next version's
+    build passes only the new people, and the counts it carries over from the previous version,
+    each photo under its own stratum).
     """
     fixed = fixed or {}
+    prior = prior or {}
     by_stratum: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for sid, stratum, n in sorted(subjects):
         by_stratum[stratum].append((sid, n))
     total: Counter[str] = Counter()
+    for per_split in prior.values():
+        total.update({s: n for s, n in per_split.items() if s in RATIOS})
     for stratum in sorted(by_stratum):
         for sid, n in by_stratum[stratum]:
             if sid in fixed:
                 total[fixed[sid]] += n
     result: dict[str, str] = {}
     for stratum in sorted(by_stratum):
-        local: Counter[str] = Counter()
+        local: Counter[str] = Counter({s: n for s, n in prior.get(stratum, {}).items() if s in RATIOS})
         new: list[tuple[str, int]] = []
         for sid, n in by_stratum[stratum]:
             if sid in fixed:

@@ -55,6 +55,13 @@ class BlobStore:
         self.stored_bytes = 0
         self.stored_files = 0
         self.root = _local_root(self.storage)
+        self._folders: set[str] = set()  # folders known to exist (one makedirs each, not one per file)
+
+    def _folder_for(self, dest: str) -> None:
+        folder = os.path.dirname(dest)
+        if folder not in self._folders:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            self._folders.add(folder)
 
     def _path(self, key: str) -> str | None:
         return os.path.join(self.root, key) if self.root else None
@@ -76,7 +83,7 @@ class BlobStore:
         dest_key = blob_key(sha256)
         src, dest = self._path(source_key), self._path(dest_key)
         if src and dest:
-            os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
+            self._folder_for(dest)
             if self.link:
                 try:
                     os.link(src, dest)
@@ -108,7 +115,7 @@ class BlobStore:
         if dest:
             if os.path.exists(dest):
                 return sha256, os.path.getsize(dest)
-            os.makedirs(os.path.dirname(dest), mode=0o700, exist_ok=True)
+            self._folder_for(dest)
             size = self._write_local(fh, dest, sha256)
         else:
             if self.storage.exists(dest_key):
