@@ -46,8 +46,9 @@ import numpy as np  # noqa: E402
 
 from ml.align import align_face  # noqa: E402
 from ml.metrics.groups import SUMMARY  # noqa: E402
-from ml.workbench import Hooks, Policy, TrainConfig, load_snapshot, sample, train  # noqa: E402
+from ml.workbench import Hooks, Policy, TrainConfig, load_snapshot, sample  # noqa: E402
 from ml.workbench.results import difference_interval, find  # noqa: E402
+from ml.workbench.tasks import train  # noqa: E402
 
 CELL = "gender&ethnicity"
 SCENE = 256

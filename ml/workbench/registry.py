@@ -20,11 +20,11 @@ import torch
 from ml.align import align_face
 from ml.detectors.base import Detection, DetectorUnavailable
 from ml.trained import installed_dir
+from ml.workbench.config import REGISTRABLE, TrainResult
 from ml.workbench.nets import EmbeddingNet, FaceBackgroundNet
-from ml.workbench.train import TrainResult, save_atomic
+from ml.workbench.train import save_atomic
 
 MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,59}$")
-REGISTRABLE = {"face-vs-background": "detection", "verification": "verification"}
 
 
 def save_model(result: TrainResult, path: Path) -> None:

@@ -15,6 +15,7 @@ from torch.nn import functional as F
 from ml.metrics import ALL, MetricRow, make_pairs, pair_distances, threshold_at_fmr, verification_metrics, wilson
 from ml.metrics.groups import make_row
 from ml.metrics.verification import equal_error_rate
+from ml.workbench.config import Hooks, TrainConfig, TrainResult
 from ml.workbench.data import (
     Photo,
     Snapshot,
@@ -29,7 +30,7 @@ from ml.workbench.data import (
 )
 from ml.workbench.nets import CategoryNet, CosFaceHead, EmbeddingNet, FaceBackgroundNet
 from ml.workbench.results import rate_metrics, specs_for
-from ml.workbench.train import Hooks, TrainConfig, TrainResult, fit, predict, set_threads
+from ml.workbench.train import fit, predict, set_threads
 
 # Input size of the category and verification nets: 48 px keeps an epoch over a few thousand
 # crops near a minute on two shared CPU cores (docs/benchmarks.md); the crops are 112 px.

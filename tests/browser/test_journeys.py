@@ -188,6 +188,7 @@ def test_admin_journey(open_as, live_server, make_user) -> None:
     Escalation.objects.create(contribution=make_contribution(owner), reason="disagreement")
     # The workbench: a published snapshot, a run on it as it is and a skewed one, their comparison.
     from facecommons.workbench import services as workbench
+    from facecommons.workbench.training import training_run_execute
     from tests.workbench.conftest import store_synthetic
 
     snap = store_synthetic()
@@ -196,7 +197,7 @@ def test_admin_journey(open_as, live_server, make_user) -> None:
         run = workbench.training_run_create(snapshot_version=snap.version, task="face-vs-background", policy=policy,
                                             epochs=1)
         assert workbench.training_run_claim(run_id=run.pk)
-        done = workbench.training_run_execute(run_id=run.pk)
+        done = training_run_execute(run_id=run.pk)
         assert done.status == "done", done.error
         runs.append(done.pk)
     page = open_as(make_user(role="admin"))

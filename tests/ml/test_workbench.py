@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml.workbench import Cancelled, Hooks, Policy, SnapshotError, TrainConfig, load_snapshot, sample, synthetic, train
+from ml.workbench import Cancelled, Hooks, Policy, SnapshotError, TrainConfig, load_snapshot, sample, synthetic
 from ml.workbench.results import difference_interval, find
+from ml.workbench.tasks import train
 
 FAST = {"epochs": 2, "steps_per_epoch": 2, "batch_size": 16, "min_group_size": 2, "n_boot": 20}
 

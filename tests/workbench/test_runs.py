@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from facecommons.common.models import AuditEvent
-from facecommons.workbench import services, tasks
+from facecommons.workbench import services, tasks, training
 from facecommons.workbench.models import TrainingRun, TrainingStatus
 from ml.workbench import load_snapshot
 
@@ -32,7 +32,7 @@ def _run(snapshot, task="face-vs-background", epochs=2, **kw):
 
 def _execute(run):
     assert services.training_run_claim(run_id=run.pk)
-    return services.training_run_execute(run_id=run.pk)
+    return training.training_run_execute(run_id=run.pk)
 
 
 def test_skewed_run_records_its_training_set_and_reports_every_group(snapshot, archive):
@@ -54,13 +54,13 @@ def test_skewed_run_records_its_training_set_and_reports_every_group(snapshot, a
 def test_snapshot_before_manifests_and_withdrawn_photos(snapshot, tar_snapshot):
     from facecommons.releases.models import Withdrawal
 
-    old = services.load_run_snapshot(tar_snapshot.version)
-    new = services.load_run_snapshot(snapshot.version)
+    old = training.load_run_snapshot(tar_snapshot.version)
+    new = training.load_run_snapshot(snapshot.version)
     assert [p.path for p in old.photos] == [p.path for p in new.photos]
     gone = new.split("train")[0]
     Withdrawal.objects.create(snapshot=snapshot, subject_id=gone.subject, contribution_id="00000000-0000-0000-0000-000000000001",
                               file_names=[gone.path, gone.crop])
-    after = services.load_run_snapshot(snapshot.version)
+    after = training.load_run_snapshot(snapshot.version)
     assert gone.path not in {p.path for p in after.photos} and len(after.photos) == len(new.photos) - 1
 
 
@@ -94,7 +94,7 @@ def test_cancel_queued_and_running(snapshot):
     running = _run(snapshot)
     assert services.training_run_claim(run_id=running.pk)
     services.training_run_cancel(run=running, actor=None)  # the worker sees it at its next step
-    result = services.training_run_execute(run_id=running.pk)
+    result = training.training_run_execute(run_id=running.pk)
     assert result.status == TrainingStatus.CANCELLED and not result.model_key and result.epoch == 0
     with pytest.raises(services.WorkbenchError):
         services.training_run_cancel(run=result, actor=None)
@@ -107,7 +107,7 @@ class WorkerDied(BaseException):
 def test_run_resumes_from_its_checkpoint_after_the_worker_died(snapshot, monkeypatch,
                                                                django_capture_on_commit_callbacks):
     run = _run(snapshot, epochs=3)
-    real_progress = services._Watch.progress
+    real_progress = training._Watch.progress
     seen: list[int] = []
 
     def die_after_first_epoch(self, p):
@@ -116,7 +116,7 @@ def test_run_resumes_from_its_checkpoint_after_the_worker_died(snapshot, monkeyp
         if p.epoch == 1 and len(seen) == 1:
             raise WorkerDied()
 
-    monkeypatch.setattr(services._Watch, "progress", die_after_first_epoch)
+    monkeypatch.setattr(training._Watch, "progress", die_after_first_epoch)
     with pytest.raises(WorkerDied):
         tasks.workbench_train(run.pk)
     run.refresh_from_db()

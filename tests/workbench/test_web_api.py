@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facecommons.workbench import services
+from facecommons.workbench import services, training
 from facecommons.workbench.models import TrainingRun, TrainingStatus
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +14,7 @@ def _done(snapshot, policy, actor=None):
     run = services.training_run_create(snapshot_version=snapshot.version, task="face-vs-background", policy=policy,
                                        epochs=1, actor=actor)
     assert services.training_run_claim(run_id=run.pk)
-    return services.training_run_execute(run_id=run.pk)
+    return training.training_run_execute(run_id=run.pk)
 
 
 def test_api_start_is_for_admins_and_researchers(snapshot, make_user, client_for, monkeypatch,

@@ -28,10 +28,14 @@ def enqueue_training(run_id: int) -> None:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def workbench_train(run_id: int) -> None:
+    # The web process imports this module to enqueue (and task_send's autodiscovery imports every
+    # tasks module there): only the worker that trains loads the training code and PyTorch.
+    from facecommons.workbench import training  # lazy: PyTorch (~1 s, hundreds of MB) only where a run trains
+
     if not services.training_run_claim(run_id=run_id):
         return  # finished, cancelled, or another worker holds the lease
     try:
-        services.training_run_execute(run_id=run_id)
+        training.training_run_execute(run_id=run_id)
     except SoftTimeLimitExceeded:
         services.training_run_fail(run_id=run_id, error=f"stopped at the time limit "
                                    f"(WORKBENCH_TIME_LIMIT_SECONDS = {services.time_limit_seconds()})")
