@@ -124,6 +124,8 @@ def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None, from_nothing: 
     strata: dict[str, Counter[str]] = defaultdict(Counter)
     base: Base | None = None
     seq = 0
+    dropped: list[dict[str, Any]] = []
+    added: list[tuple[str, str, str]] = []  # with a base: (sha256, subject id, file name) of what was written
     if prev is None:
         todo = qs
         people, total = selection.people(qs, seed=snap.version)
@@ -153,6 +155,8 @@ def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None, from_nothing: 
                 entries.append((snap.pk, p.contribution_id, p.subject_id, p.split, seq, p.sha256, p.file_name,
                                 p.extra_files, p.byte_size, p.attributes))
                 _bump(strata, p.stratum, p.split, 1)
+                if base is not None:
+                    added.append((p.sha256, p.subject_id, p.file_name))
             bulk_insert(SnapshotEntry, ENTRY_COLUMNS, entries)
             done += len(chunk)
             progress("storing", done, total)
@@ -162,13 +166,19 @@ def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None, from_nothing: 
         counts = writer.composition.counts(people=selection.people_per_split(snap.pk),
                                            collected=selection.collected_between(qs))
         counts["previous"] = snap.previous.version if snap.previous else None
-        counts.update(selection.changes_against(snapshot_id=snap.pk, previous_id=snap.previous_id))
+        if prev is None:
+            counts.update(selection.changes_against(snapshot_id=snap.pk, previous_id=snap.previous_id))
+            sections = selection.changelog_sections(snapshot_id=snap.pk, previous_id=snap.previous_id)
+        else:
+            changes, sections = selection.changes_from_delta(snapshot_id=snap.pk, previous_id=prev.pk,
+                                                             added=added, dropped=dropped)
+            counts.update(changes)
         ctx = DocumentContext(
             version=snap.version, cutoff_at=snap.cutoff_at, previous=counts["previous"],
             purge_of=snap.purge_of.version if snap.purge_of else None,
             counts=counts, composition=writer.composition, schema=schema,
             parquet_sha256=parquet_sha256, parquet_size=parquet_size, evaluation_findings=evaluation_findings())
-        writer.store_documents(ctx, selection.changelog_sections(snapshot_id=snap.pk, previous_id=snap.previous_id))
+        writer.store_documents(ctx, sections)
         fields = writer.seal(counts)
         fields["build_state"] = {"format": STATE_FORMAT, "schema": [list(c) for c in schema],
                                  "composition": writer.composition.state(),

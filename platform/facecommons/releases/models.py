@@ -111,6 +111,9 @@ def _subject_id() -> str:
     return "s-" + secrets.token_hex(8)
 
 
+new_subject_id = _subject_id  # public name (the field's default keeps the name its migration knows)
+
+
 class Subject(models.Model):
     """The pseudonymous identity of a person in every snapshot: random, never the account id,
     stable across snapshots so that person-disjoint splits stay meaningful between versions."""

@@ -12,11 +12,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from facecommons.accounts.models import ConsentAcceptance
+from facecommons.common.db import bulk_insert
 from facecommons.contributions.models import Category, Contribution, ContributionFile, ContributionStatus, FileVariant
 from facecommons.releases.archive import splits
-from facecommons.releases.models import SnapshotEntry, SnapshotStatus, Subject
+from facecommons.releases.models import SnapshotEntry, SnapshotStatus, Subject, new_subject_id
 
 CHUNK = 500
 ROW_FIELDS = ("id", "owner_id", "sha256", "categories", "corrected_categories", "width", "height", "byte_size",
@@ -49,7 +51,9 @@ def subjects_for(owner_ids: Iterable[int]) -> dict[int, str]:
     existing = dict(Subject.objects.filter(user_id__in=owner_ids).values_list("user_id", "subject_id"))
     missing = [oid for oid in owner_ids if oid not in existing]
     if missing:
-        Subject.objects.bulk_create([Subject(user_id=oid) for oid in missing], ignore_conflicts=True)
+        now = timezone.now()
+        bulk_insert(Subject, ("user_id", "subject_id", "created_at"),
+                    [(oid, new_subject_id(), now) for oid in missing], ignore_conflicts=True)
         existing.update(Subject.objects.filter(user_id__in=missing).values_list("user_id", "subject_id"))
     return existing
 
@@ -199,3 +203,30 @@ def people_per_split(snapshot_id: int) -> dict[str, int]:
            .order_by()}
     out["all"] = entries.values("subject_id").distinct().count()
     return out
+
+
+def changes_from_delta(*, snapshot_id: int, previous_id: int, added: list[tuple[str, str, str]],
+                       dropped: list[dict[str, Any]]) -> tuple[dict[str, Any], list[tuple[str, Iterator[str]]]]:
+    """``changes_against`` and ``changelog_sections`` for a version built from the previous one,
+    from what the build added (sha256, subject id, file name) and dropped (``changed_since``):
+    O(changes), where those compare both versions' entries in full."""
+    added_shas, dropped_shas = {a[0] for a in added}, {d["sha256"] for d in dropped}
+    new_files = sorted(name for sha, _, name in added if sha not in dropped_shas)
+    gone_files = sorted(d["file_name"] for d in dropped if d["sha256"] not in added_shas)
+
+    def held(snapshot: int, subject_ids: set[str]) -> set[str]:
+        ids, out = sorted(subject_ids), set[str]()
+        for i in range(0, len(ids), 900):
+            out.update(SnapshotEntry.objects.filter(snapshot_id=snapshot, subject_id__in=ids[i:i + 900])
+                       .values_list("subject_id", flat=True).distinct())
+        return out
+
+    arriving = {sid for _, sid, _ in added}
+    new_people = sorted(arriving - held(previous_id, arriving))
+    leaving = {d["subject_id"] for d in dropped}
+    gone_people = sorted(leaving - held(snapshot_id, leaving))
+    counts = {"added_photos": len(new_files), "removed_photos": len(gone_files),
+              "added_subjects": len(new_people), "removed_subjects": len(gone_people)}
+    sections = [("Added people", iter(new_people)), ("Removed people", iter(gone_people)),
+                ("Added files", iter(new_files)), ("Removed files", iter(gone_files))]
+    return counts, sections

@@ -392,14 +392,23 @@ class VersionWriter:
 
     def seal(self, counts: dict[str, Any]) -> dict[str, Any]:
         """SHA256SUMS (every other file), then the manifest, stored like any file. Returns the
-        snapshot fields to publish (``counts`` gains what this version stored and its file count)."""
+        snapshot fields to publish (``counts`` gains what this version stored and its file count).
+
+        One pass over the sorted lines writes SHA256SUMS and the manifest's lines, in two parts
+        around the place where SHA256SUMS's own line goes; the parts are then joined by copying.
+        """
         n = total_bytes = archive = 0
         block = tarstream.BLOCK
+        sums_key = SUMS + "\n"
         with tempfile.TemporaryFile("w+b", dir=self.tmp_dir) as sums, \
-                tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.tmp_dir) as listed:
+                tempfile.TemporaryFile("w+b", dir=self.tmp_dir) as before, \
+                tempfile.TemporaryFile("w+b", dir=self.tmp_dir) as after:
+            part = before
             for line in self._all_lines():
-                listed.write(line)
                 sha, size_s, path = line.split(" ", 2)
+                if part is before and path > sums_key:
+                    part = after
+                part.write(line.encode())
                 sums.write(f"{sha}  {path}".encode())
                 size = int(size_s)
                 n += 1
@@ -410,10 +419,12 @@ class VersionWriter:
             self.files.documents[SUMS] = [sums_sha, sums_size]
             # What this version added to the store (the files it lists; its manifest is one more).
             counts.update(stored_bytes=self.store.stored_bytes, stored_files=self.store.stored_files)
-            listed.seek(0)
             with tempfile.TemporaryFile("w+b", dir=self.tmp_dir) as out:
-                for line in heapq.merge(listed, [_line(SUMS, sums_sha, sums_size)], key=_path):
-                    out.write(line.encode())
+                before.seek(0)
+                shutil.copyfileobj(before, out)
+                out.write(_line(SUMS, sums_sha, sums_size).encode())
+                after.seek(0)
+                shutil.copyfileobj(after, out)
                 out.seek(0)
                 manifest_sha, manifest_size = self.store.put_file(out)
         n += 1
@@ -423,4 +434,3 @@ class VersionWriter:
         counts["files"] = n
         return {"manifest_sha256": manifest_sha, "manifest_files": n, "manifest_bytes": total_bytes,
                 "archive_size": archive + len(tarstream.END), "documents": self.files.documents, "counts": counts}
-
