@@ -1,10 +1,11 @@
 """Snapshot build benchmark: throughput against `tar`, peak memory vs N, incremental rebuild.
 
-    .venv/bin/python bench/snapshot.py [--photos 10000] [--small 1000] [--keep] [--copy]
+    .venv/bin/python bench/snapshot.py [--photos 10000] [--small 1000] [--phone 0] [--keep]
 
 For each size (``--small`` and ``--photos``) a fresh subprocess sets up a scratch SQLite
 database and private storage (Django's test settings, a temporary folder), generates N
-approved photos of realistic size (JPEGs of 50-150 KB, each unique; two aligned crops per
+approved photos (JPEGs of 50-150 KB, each unique; with ``--phone N`` also N photos of the size
+uploads are stored at, 4032x3024 JPEGs of 1-4 MB; two aligned crops per
 photo as the pipeline leaves them; ~3 photos per person, varied categories), then:
 
 1. ``tar -cf`` of the same image files (originals and crops), timed: the baseline;
@@ -46,21 +47,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # --- worker (one size, in its own process) -------------------------------------------------------
 
-def _base_jpegs(n: int, rng: random.Random) -> list[bytes]:
+def _base_jpegs(n: int, rng: random.Random, phone: bool = False) -> list[bytes]:
     import numpy as np
     from PIL import Image
 
     out = []
     while len(out) < n:
-        w, h = rng.choice([(640, 480), (800, 600), (720, 960), (960, 720)])
+        w, h = rng.choice([(4032, 3024), (3024, 4032)] if phone else [(640, 480), (800, 600), (720, 960), (960, 720)])
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
         base = np.stack([(xx * rng.uniform(0.1, 0.4) + yy * rng.uniform(0.1, 0.3)) % 256,
                          (yy * rng.uniform(0.1, 0.5)) % 256, (xx * rng.uniform(0.2, 0.6)) % 256], axis=-1)
-        noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(6, 14), base.shape)
+        noise = np.random.default_rng(rng.randrange(1 << 30)).normal(0, rng.uniform(2, 4) if phone
+                                                                     else rng.uniform(6, 14), base.shape)
         img = Image.fromarray(np.clip(base + noise, 0, 255).astype("uint8"))
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=rng.choice([80, 85, 90]))
-        if 50_000 <= buf.tell() <= 150_000:
+        if (1_000_000 <= buf.tell() <= 4_000_000) if phone else (50_000 <= buf.tell() <= 150_000):
             out.append(buf.getvalue())
     return out
 
@@ -200,7 +202,7 @@ def _build(admin) -> tuple[float, int, int, object]:  # type: ignore[no-untyped-
     return elapsed, before, peak, result
 
 
-def worker(n: int, keep: bool, mode: str) -> dict:
+def worker(n: int, keep: bool, mode: str, phone: bool = False) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="fc-bench-snapshot-"))
     os.environ["TEST_VAR_DIR"] = str(scratch)
     os.environ["RELEASES_BLOB_LINK"] = "true" if mode == "link" else "false"
@@ -231,7 +233,7 @@ def worker(n: int, keep: bool, mode: str) -> dict:
     media = Path(settings.MEDIA_ROOT)
     rng = random.Random(42)
     t = time.perf_counter()
-    bases = _base_jpegs(48, rng)
+    bases = _base_jpegs(8 if phone else 48, rng, phone)
     crops = {112: _crop_jpegs(16, 112, rng), 224: _crop_jpegs(16, 224, rng)}
     image_bytes = _generate(n, 0, rng, media, bases, crops)
     gen_s = time.perf_counter() - t
@@ -248,7 +250,7 @@ def worker(n: int, keep: bool, mode: str) -> dict:
     _generate(extra, n, rng, media, bases, crops)
     second_s, _, peak2, s2 = _build(admin)
     result = {
-        "photos": n, "mode": mode, "stored_mb": s1.counts["stored_bytes"] / 1e6,
+        "photos": n, "mode": mode, "phone": phone, "stored_mb": s1.counts["stored_bytes"] / 1e6,
         "second_stored_mb": s2.counts["stored_bytes"] / 1e6, "image_mb": image_bytes / 1e6, "generate_s": gen_s,
         "tar_s": tar_s, "tar_mb_s": image_bytes / 1e6 / tar_s, "tar_size": tar_size,
         "build_s": first_s, "build_mb_s": image_bytes / 1e6 / first_s, "archive_size": s1.archive_size,
@@ -268,28 +270,32 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--photos", type=int, default=10_000)
     ap.add_argument("--small", type=int, default=1_000)
+    ap.add_argument("--phone", type=int, default=0,
+                    help="also N photos of phone size (4032x3024, 1-4 MB), as uploads are stored")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
     ap.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--mode", default="link", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print("RESULT " + json.dumps(worker(args.worker, args.keep, args.mode)))
+        print("RESULT " + json.dumps(worker(args.worker, args.keep, args.mode.removesuffix("-phone"),
+                                            args.mode.endswith("-phone"))))
         return
     results = []
-    for n in (args.small, args.photos):
+    sizes = [(args.small, ""), (args.photos, "")] + ([(args.phone, "-phone")] if args.phone else [])
+    for n, kind in sizes:
         for mode in ("link", "copy"):
-            cmd = [sys.executable, __file__, "--worker", str(n), "--mode", mode] + (["--keep"] if args.keep else [])
+            cmd = [sys.executable, __file__, "--worker", str(n), "--mode", mode + kind] + (["--keep"] if args.keep else [])
             out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
             line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT "))
             r = json.loads(line[7:])
             results.append(r)
-            print(f"N={n} ({mode}): generated {r['image_mb']:.0f} MB in {r['generate_s']:.1f} s", flush=True)
+            print(f"N={n}{kind} ({mode}): generated {r['image_mb']:.0f} MB in {r['generate_s']:.1f} s", flush=True)
     print()
     print("| photos | store | image MB | tar -cf s | tar MB/s | 1st build s | build MB/s | build/tar | stored MB | "
           "RSS before MB | peak RSS in build MB | 2nd build (+1%) s | stored MB | 2nd/1st |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['photos']} | {r['mode']} | {r['image_mb']:.0f} | {r['tar_s']:.2f} | {r['tar_mb_s']:.0f} | "
+        print(f"| {r['photos']}{' phone' if r['phone'] else ''} | {r['mode']} | {r['image_mb']:.0f} | {r['tar_s']:.2f} | {r['tar_mb_s']:.0f} | "
               f"{r['build_s']:.2f} | {r['build_mb_s']:.0f} | {r['build_mb_s'] / r['tar_mb_s']:.2f} | "
               f"{r['stored_mb']:.0f} | {r['rss_before_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['second_s']:.2f} | "
               f"{r['second_stored_mb']:.1f} | {100 * r['second_share']:.0f} % |")

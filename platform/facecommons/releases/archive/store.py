@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterable
 from typing import IO, Any
@@ -55,6 +56,7 @@ class BlobStore:
         self.stored_bytes = 0
         self.stored_files = 0
         self.root = _local_root(self.storage)
+        self._lock = threading.Lock()
         self._folders: set[str] = set()  # folders known to exist (one makedirs each, not one per file)
 
     def _folder_for(self, dest: str) -> None:
@@ -128,8 +130,9 @@ class BlobStore:
         return self.put_file(io.BytesIO(data))
 
     def _count(self, size: int) -> None:
-        self.stored_bytes += size
-        self.stored_files += 1
+        with self._lock:  # the build stores from several threads
+            self.stored_bytes += size
+            self.stored_files += 1
 
     @staticmethod
     def _write_local(fh: IO[bytes], dest: str, sha256: str) -> int:

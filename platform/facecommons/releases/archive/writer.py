@@ -31,6 +31,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -49,6 +50,7 @@ from facecommons.releases.models import Blob
 # contribution id -> variant -> (storage key, sha256, size), as ``selection.files_for`` reads them.
 PhotoFiles = dict[str, tuple[str, str, int]]
 ROW_GROUP = 500  # rows per row group of metadata.parquet
+STORE_THREADS = 4  # files stored at a time
 RUN_LINES = 200_000  # manifest lines sorted in memory at a time (about 25 MB); more spill to disk
 SUMS = "SHA256SUMS"
 # A metadata.jsonl line starts with the photo's file name, "<sha256>.jpg" (``rows.jsonl_row``).
@@ -190,6 +192,7 @@ class VersionWriter:
         self._groups = RowGroups(pq.ParquetWriter(self._parquet, self._pq_schema, compression="zstd"),
                                  self._pq_schema)
         self._new_rows: list[pa.Table] = []  # with a base: the new photos' rows, merged at the end
+        self._pool: ThreadPoolExecutor | None = None
 
     def __enter__(self) -> VersionWriter:
         return self
@@ -198,6 +201,8 @@ class VersionWriter:
         self.close()
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
         self._groups.writer.close()  # idempotent
         for f in (*self._jsonl.values(), self._parquet):
             f.close()
@@ -212,15 +217,17 @@ class VersionWriter:
 
         A photo whose original is gone (deleted while we built: a withdrawal) is left out.
         """
-        known = self.store.known(sha for cf in found.values() for _, sha, _ in cf.values())
-        new_blobs: list[tuple[str, int, Any]] = []
+        new_blobs, gone = self._store_files(chunk, found)
         table: list[dict[str, Any]] = []
         placed: list[Placed] = []
         add_file, jsonl = self.files.add, self._jsonl
         for r in chunk:
             cf = found.get(r["id"], {})
-            if "original" not in cf or not self._store_photo(cf, known, new_blobs, r["id"]):
+            if "original" not in cf or (r["id"], "original") in gone:
                 continue
+            for variant, _ in CROPS:
+                if (r["id"], variant) in gone:
+                    cf.pop(variant, None)
             subject_id, split = people[r["owner_id"]]
             image_rel = f"{split}/{r['sha256']}.jpg"
             add_file(image_rel, r["sha256"], cf["original"][2])
@@ -246,25 +253,38 @@ class VersionWriter:
                 self._new_rows.append(t)
         return placed
 
-    def _store_photo(self, cf: PhotoFiles, known: set[str], new_blobs: list[tuple[str, int, Any]],
-                     contribution_id: Any) -> bool:
-        """Store the photo's original and crops that are not stored yet; False if the original is gone."""
-        for variant in ("original", *(v for v, _ in CROPS)):
-            if variant not in cf:
-                continue
-            key, sha, size = cf[variant]
-            if sha in known:
-                continue
+    def _store_files(self, chunk: list[dict[str, Any]], found: dict[Any, PhotoFiles]
+                     ) -> tuple[list[tuple[str, int, Any]], set[tuple[Any, str]]]:
+        """Store the chunk's originals and crops that are not stored yet, ``STORE_THREADS`` at a
+        time (creating files and links waits on the file system, not on Python). Returns the
+        blobs stored, as (sha256, size, contribution id), and the (contribution id, variant)
+        whose source is gone (deleted by a withdrawal meanwhile)."""
+        known = self.store.known(sha for cf in found.values() for _, sha, _ in cf.values())
+        jobs: list[tuple[Any, str, str, str, int]] = []
+        for r in chunk:
+            for variant, (key, sha, size) in found.get(r["id"], {}).items():
+                if sha not in known:
+                    known.add(sha)
+                    jobs.append((r["id"], variant, key, sha, size))
+
+        def put(job: tuple[Any, str, str, str, int]) -> bool:
             try:
-                self.store.put_stored(source_key=key, sha256=sha, size=size)
+                self.store.put_stored(source_key=job[2], sha256=job[3], size=job[4])
             except FileNotFoundError:
-                if variant == "original":
-                    return False
-                cf.pop(variant)
-                continue
-            known.add(sha)
-            new_blobs.append((sha, size, contribution_id))
-        return True
+                return False
+            return True
+
+        if self._pool is None and len(jobs) > 1:
+            self._pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="blob-store")
+        done = list(self._pool.map(put, jobs)) if self._pool is not None else [put(j) for j in jobs]
+        stored = [(sha, size, cid) for (cid, _, _, sha, size), ok in zip(jobs, done, strict=True) if ok]
+        gone = {(cid, variant) for (cid, variant, _, _, _), ok in zip(jobs, done, strict=True) if not ok}
+        # A photo whose original is gone was withdrawn meanwhile: none of its files may stay.
+        lost = {cid for cid, variant in gone if variant == "original"}
+        for sha, _, cid in stored:
+            if cid in lost:
+                self.store.delete(sha)
+        return [b for b in stored if b[2] not in lost], gone
 
     # --- metadata and documents ---------------------------------------------------------------
 
