@@ -134,3 +134,25 @@ def test_a_changed_taxonomy_builds_from_nothing(make_dataset, build, monkeypatch
     s2 = build()
     assert s2.previous_id == s1.pk and s2.build_state["schema"] == [list(c) for c in schema[:-1]]
     assert sum(read) == s2.counts["photos"]  # every photo read again
+
+
+def test_a_photo_whose_original_vanished_mid_build_leaves_no_file_behind(make_dataset, build):
+    """A withdrawal racing the build deletes the original first: the photo is left out and its
+    crops, which the build may already have stored, are deleted again (biometric data)."""
+    from facecommons.common.storage import private_storage
+    from facecommons.contributions.models import ContributionFile
+    from facecommons.releases import contents
+    from facecommons.releases.archive.store import blob_key
+    from facecommons.releases.models import Blob
+
+    people = make_dataset(4)
+    photo = next(c for cs in people.values() for c in cs if c.files.filter(variant="crop").exists())
+    files = {f.variant: f for f in ContributionFile.objects.filter(contribution=photo)}
+    private_storage().delete(files["original"].key)
+    snap = build()
+    paths = {e.path for e in contents.manifest_entries(snap)}
+    assert not any(f.sha256 in p for f in files.values() for p in paths)
+    for variant in ("crop", "crop224"):
+        assert not private_storage().exists(blob_key(files[variant].sha256))
+        assert not Blob.objects.filter(sha256=files[variant].sha256).exists()
+    assert snap.counts["photos"] == sum(len(v) for v in people.values()) - 1
