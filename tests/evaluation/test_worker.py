@@ -4,7 +4,6 @@ computes the chunk again within a minute, redoing only what the dead worker had 
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -12,8 +11,7 @@ from django.db import connection
 
 from facecommons.evaluation import services, tasks
 from facecommons.evaluation.models import EvaluationChunk, EvaluationRun, ModelResult
-from tests.pipeline.test_worker import _database_url, _flush_broker
-from tests.workbench.test_worker import EvaluationWorker
+from tests.workers import Worker, flush_broker, worker_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -46,12 +44,9 @@ def test_sigkill_mid_chunk_is_recomputed_within_a_minute(settings, tmp_path, app
         approved_photo(i, owner=owner)
     run = services.evaluation_run_start(models=["retinaface-mobilenet"], size=PHOTOS)
     chunk_id = run.chunks.get().pk
-    _flush_broker()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
-           "TEST_VAR_DIR": settings.TEST_VAR_DIR, "CELERY_BROKER_DIR": str(settings.CELERY_BROKER_DIR),
-           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1",
-           "EVAL_LOWLIGHT_LEVELS": "", "EVAL_MIN_GROUP_SIZE": "10", "EVAL_BOOTSTRAP_REPLICATES": "20"}
-    first = EvaluationWorker(tmp_path / "w1.log", env)
+    flush_broker()
+    env = worker_env(EVAL_LOWLIGHT_LEVELS="", EVAL_MIN_GROUP_SIZE="10", EVAL_BOOTSTRAP_REPLICATES="20")
+    first = Worker(tmp_path / "w1.log", env, queues=("evaluation",))
     second = None
     try:
         first.wait_ready(120)
@@ -71,7 +66,7 @@ def test_sigkill_mid_chunk_is_recomputed_within_a_minute(settings, tmp_path, app
         assert chunk.status == "pending" and chunk.attempts == 1, (chunk.status, chunk.attempts)
         assert 3 <= stored < PHOTOS, "the worker finished the chunk before it could be killed"
         # Another worker is running (as in production): only the lease and the resume pass are measured.
-        second = EvaluationWorker(tmp_path / "w2.log", env)
+        second = Worker(tmp_path / "w2.log", env, queues=("evaluation",))
         second.wait_ready(120)
         last_resume = 0.0
         while _chunk(chunk_id).status != "done" and time.monotonic() - killed_at < 120:

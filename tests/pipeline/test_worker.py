@@ -1,110 +1,39 @@
-"""Reliability with a REAL Celery worker (a subprocess: prefork, 2 children).
+"""Reliability with a REAL Celery worker (a subprocess: prefork, 2 children; tests/workers.py).
 
-The worker uses this test session's database (the SQLite file or the PostgreSQL test
-database), private storage and broker: the file broker under TEST_VAR_DIR by default, Redis
-when REDIS_URL is set (its db is flushed when a worker fixture starts).
+The worker uses this test session's database, private storage and broker (its db is flushed
+when a worker fixture starts).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from facecommons.common.models import AuditEvent
 from facecommons.contributions.models import Contribution, ContributionFile
 from tests.factories import DEFAULT_CATEGORIES
 from tests.pipeline import images
+from tests.workers import Worker, flush_broker, worker_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 FINAL = {"awaiting_review", "awaiting_contributor", "rejected", "failed"}
-
-
-def _database_url() -> str:
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or ""
-    auth = f"{user}:{db['PASSWORD']}@" if db.get("PASSWORD") else (f"{user}@" if user else "")
-    scheme = "cockroachdb" if "cockroach" in db["ENGINE"] else "postgres"
-    return f"{scheme}://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
-def _flush_broker() -> None:
-    url = settings.CELERY_BROKER_URL
-    if url.startswith("redis"):
-        import redis
-
-        redis.Redis.from_url(url).flushdb()  # the tests' own Redis db only
-    else:
-        out = Path(settings.CELERY_BROKER_DIR) / "out"
-        if out.exists():
-            shutil.rmtree(out)
-        out.mkdir(parents=True, exist_ok=True)
-
-
-class Worker:
-    def __init__(self, log: Path, env: dict[str, str]) -> None:
-        self.log = log
-        self._fh = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        cmd = [sys.executable, "-m", "celery", "--workdir", "platform", "-A", "config.celery_app", "worker",
-               "-P", "prefork", "-c", "2", "-Q", "ingest,default", "--loglevel", "INFO",
-               "-n", f"pipeline-test-{uuid.uuid4().hex[:8]}@%h", "--without-mingle", "--without-gossip",
-               "--without-heartbeat"]
-        # Its own session, so that SIGKILL can reach the main process and its children at once.
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._fh, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"worker exited ({self.proc.returncode}):\n{self.log.read_text()[-3000:]}")
-            if b" ready." in self.log.read_bytes():
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"worker not ready after {timeout} s:\n{self.log.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL the whole worker (main process and pool children): no cleanup, no acks."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        # Nothing needs a graceful shutdown here, and a warm one waits for the pool.
-        if self.proc.poll() is None:
-            self.kill()
-        self._fh.close()
 
 
 @pytest.fixture
 def start_worker(tmp_path) -> Iterator[Callable[..., Worker]]:
-    """start_worker(**env) -> a ready worker on this test's database and broker."""
-    _flush_broker()
+    """start_worker(**env) -> a ready worker (2 children, ingest and default queues) on this test's
+    database and broker."""
+    flush_broker()
     workers: list[Worker] = []
-    base_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
-                "TEST_VAR_DIR": settings.TEST_VAR_DIR, "CELERY_BROKER_DIR": str(settings.CELERY_BROKER_DIR),
-                "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1",
-                "OMP_NUM_THREADS": "1"}
 
     def _start(**env: str) -> Worker:
-        w = Worker(tmp_path / f"worker{len(workers)}.log", {**base_env, **env})
+        w = Worker(tmp_path / f"worker{len(workers)}.log", worker_env(**env), queues=("ingest", "default"),
+                   concurrency=2)
         workers.append(w)
         t0 = time.monotonic()
         w.wait_ready()
@@ -271,7 +200,7 @@ def test_sigkill_with_the_default_settings_costs_under_a_minute(start_worker, qu
 
 def test_flushed_broker_is_recovered_by_the_reconciler(start_worker, queued, settings):
     ids = queued([images.jpeg(images.astronaut(300 + i)) for i in range(4)])
-    _flush_broker()  # every queued message is gone; the database still says "received"
+    flush_broker()  # every queued message is gone; the database still says "received"
     start_worker()
     time.sleep(1.5)
     assert Contribution.objects.filter(pk__in=ids, status="received").count() == 4

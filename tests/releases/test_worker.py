@@ -4,10 +4,7 @@ builds and publishes it within a minute."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-import uuid
 
 import pytest
 from django.db import connection
@@ -16,21 +13,9 @@ from facecommons.releases import tasks
 from facecommons.releases.models import Snapshot
 from facecommons.releases.services import snapshot_request
 from facecommons.releases.state import build_lease_seconds
-from tests.pipeline.test_worker import ROOT, Worker, _database_url, _flush_broker
+from tests.workers import Worker, flush_broker, worker_env
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-class ReleasesWorker(Worker):
-    def __init__(self, log, env) -> None:  # the pipeline's worker, on the releases queue
-        self.log = log
-        self._fh = open(log, "wb")  # noqa: SIM115 - closed in stop()
-        cmd = [sys.executable, "-m", "celery", "--workdir", "platform", "-A", "config.celery_app", "worker",
-               "-P", "prefork", "-c", "1", "-Q", "releases", "--loglevel", "INFO",
-               "-n", f"releases-test-{uuid.uuid4().hex[:8]}@%h", "--without-mingle", "--without-gossip",
-               "--without-heartbeat"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=self._fh, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
 
 
 def _resume_interval_seconds() -> float:
@@ -46,19 +31,15 @@ def _snapshot(pk: int) -> Snapshot:
     return Snapshot.objects.get(pk=pk)
 
 
-def test_sigkill_mid_build_is_published_within_a_minute(settings, tmp_path, make_dataset, release_admin):
-    import os
-
+def test_sigkill_mid_build_is_published_within_a_minute(tmp_path, make_dataset, release_admin):
     every = _resume_interval_seconds()
     assert every <= 10
     make_dataset(240)  # about 600 photos: a build of a few seconds here
     snap = snapshot_request(actor=release_admin, enqueue=False)
-    _flush_broker()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "DATABASE_URL": _database_url(),
-           "TEST_VAR_DIR": settings.TEST_VAR_DIR, "CELERY_BROKER_DIR": str(settings.CELERY_BROKER_DIR),
-           "CELERY_BROKER_URL": settings.CELERY_BROKER_URL, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1",
-           "RELEASES_BLOB_LINK": "false"}  # copy and check each file: a build long enough to be killed in
-    first = ReleasesWorker(tmp_path / "w1.log", env)
+    flush_broker()
+    # Copy and check each file: a build long enough to be killed in.
+    env = worker_env(RELEASES_BLOB_LINK="false")
+    first = Worker(tmp_path / "w1.log", env, queues=("releases",))
     second = None
     try:
         first.wait_ready(120)
@@ -75,7 +56,7 @@ def test_sigkill_mid_build_is_published_within_a_minute(settings, tmp_path, make
         killed = _snapshot(snap.pk)
         print(f"killed in phase {killed.phase!r} at {killed.progress_done} of {killed.progress_total} photos")
         assert killed.status == "building", f"killed while {killed.status}: the build ended before it could be killed"
-        second = ReleasesWorker(tmp_path / "w2.log", env)
+        second = Worker(tmp_path / "w2.log", env, queues=("releases",))
         second.wait_ready(120)
         last_resume = 0.0
         while _snapshot(snap.pk).status == "building" and time.monotonic() - killed_at < 120:
