@@ -96,8 +96,18 @@ def bulk_insert(model: type[models.Model], fields: Sequence[str], rows: Iterable
     qn = conn.ops.quote_name
     sql = (f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(str(f.column)) for f in cols)}) "  # noqa: S608 - names from the model
            f"VALUES ({', '.join(['%s'] * len(cols))})" + (" ON CONFLICT DO NOTHING" if ignore_conflicts else ""))
-    params = [tuple(v if p is None else p.get_db_prep_save(v, conn) for v, p in zip(row, prep, strict=True))
-              for row in rows]
+    last: list[tuple[Any, Any]] = [(object(), None)] * len(cols)  # per column: the last value and its prepared form
+
+    def prepared(i: int, field: models.Field[Any, Any] | None, value: Any) -> Any:
+        if field is None:
+            return value
+        if last[i][0] is value:  # the same object (a timestamp shared by every row): prepared once
+            return last[i][1]
+        out = field.get_db_prep_save(value, conn)
+        last[i] = (value, out)
+        return out
+
+    params = [tuple(prepared(i, p, v) for i, (v, p) in enumerate(zip(row, prep, strict=True))) for row in rows]
     if params:
         # One transaction (in autocommit, SQLite would commit, and sync, every row).
         with transaction.atomic(using=using, savepoint=False), conn.cursor() as cursor:

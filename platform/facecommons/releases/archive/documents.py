@@ -119,7 +119,7 @@ class Composition:
 def _bump(counter: Counter[Any], key: Any, d: int) -> None:
     """Add ``d`` to ``counter[key]``, dropping the key at zero (so that counters built by adding
     and removing equal counters built from scratch)."""
-    n = counter[key] + d
+    n = counter.get(key, 0) + d
     if n:
         counter[key] = n
     else:

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -71,12 +72,28 @@ def earlier_splits(subject_ids: list[str]) -> dict[str, str]:
 
 
 def files_for(ids: list[Any]) -> dict[Any, dict[str, tuple[str, str, int]]]:
-    """contribution id -> variant -> (storage key, sha256, size), for the original and the crops."""
+    """contribution id -> variant -> (storage key, sha256, size), for the original and the crops.
+
+    One plain statement: through the ORM, preparing a chunk's 500 ids for ``IN`` cost more
+    than the rest of the query (a tenth of a build). Ids come back as the database gives them
+    and are mapped to the ids asked for through their prepared form.
+    """
     out: dict[Any, dict[str, tuple[str, str, int]]] = defaultdict(dict)
-    for cid, variant, key, sha, size in (ContributionFile.objects.filter(
-            contribution_id__in=ids, variant__in=[FileVariant.ORIGINAL, FileVariant.CROP, FileVariant.CROP224])
-            .values_list("contribution_id", "variant", "key", "sha256", "byte_size")):
-        out[cid][variant] = (key, sha, size)
+    if not ids:
+        return out
+    meta = ContributionFile._meta
+    field = meta.get_field("contribution")
+    asked = {field.get_db_prep_value(i, connection): i for i in ids}  # type: ignore[union-attr]
+    qn = connection.ops.quote_name
+    col = {f.attname: qn(str(f.column)) for f in meta.concrete_fields}
+    variants = [FileVariant.ORIGINAL, FileVariant.CROP, FileVariant.CROP224]
+    sql = (f"SELECT {col['contribution_id']}, {col['variant']}, {col['key']}, {col['sha256']}, {col['byte_size']} "  # noqa: S608 - names from the model
+           f"FROM {qn(meta.db_table)} WHERE {col['contribution_id']} IN ({', '.join(['%s'] * len(asked))})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(asked))
+        for cid, variant, key, sha, size in cursor.fetchall():
+            if variant in variants:
+                out[asked[cid]][variant] = (key, sha, size)
     return out
 
 

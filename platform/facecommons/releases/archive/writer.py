@@ -255,8 +255,8 @@ class VersionWriter:
 
     def _store_files(self, chunk: list[dict[str, Any]], found: dict[Any, PhotoFiles]
                      ) -> tuple[list[tuple[str, int, Any]], set[tuple[Any, str]]]:
-        """Store the chunk's originals and crops that are not stored yet, ``STORE_THREADS`` at a
-        time (creating files and links waits on the file system, not on Python). Returns the
+        """Store the chunk's originals and crops that are not stored yet; copies ``STORE_THREADS``
+        at a time (creating and writing files waits on the file system, not on Python). Returns the
         blobs stored, as (sha256, size, contribution id), and the (contribution id, variant)
         whose source is gone (deleted by a withdrawal meanwhile)."""
         known = self.store.known(sha for cf in found.values() for _, sha, _ in cf.values())
@@ -274,7 +274,9 @@ class VersionWriter:
                 return False
             return True
 
-        if self._pool is None and len(jobs) > 1:
+        # Hard links are quick and would only contend for the interpreter; copies wait on I/O.
+        copies = not (self.store.link and self.store.root)
+        if self._pool is None and copies and len(jobs) > 1:
             self._pool = ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="blob-store")
         done = list(self._pool.map(put, jobs)) if self._pool is not None else [put(j) for j in jobs]
         stored = [(sha, size, cid) for (cid, _, _, sha, size), ok in zip(jobs, done, strict=True) if ok]
