@@ -130,3 +130,32 @@ def test_withdrawn_list_is_for_researchers_only(make_dataset, build, make_user, 
     s1 = build()
     assert client_for(make_user(email="nobody@example.org")).get(
         f"/api/v1/snapshots/{s1.version}/withdrawn/").status_code == 403
+
+
+def test_researchers_are_told_in_the_language_they_read_the_agreement_in(make_dataset, build, researcher,
+                                                                         personal_token, mailoutbox,
+                                                                         django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from facecommons.accounts.services import account_withdraw
+    from facecommons.releases.models import AgreementAcceptance, ResearcherNotice
+    from facecommons.releases.withdrawals import removal_reminders_send
+
+    AgreementAcceptance.objects.filter(user=researcher).update(language="es")
+    people = make_dataset(4)
+    s1 = build()
+    _bearer(personal_token).get(f"/api/v1/snapshots/{s1.version}/download/", HTTP_RANGE="bytes=0-9")
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        account_withdraw(user=next(iter(people)))
+    assert len(mailoutbox) == 1
+    assert f"archivos retirados de la versión {s1.version}" in mailoutbox[0].subject
+    assert "debes borrar los archivos" in mailoutbox[0].body
+    assert f"/api/v1/snapshots/{s1.version}/removals/" in mailoutbox[0].body
+    assert ResearcherNotice.objects.get(user=researcher, snapshot=s1).message == mailoutbox[0].body
+    mailoutbox.clear()
+    assert removal_reminders_send(now=timezone.now() + timedelta(days=8)) == 1
+    assert "confirma que borraste los archivos retirados" in mailoutbox[0].subject
+    assert "Bórralos" in mailoutbox[0].body

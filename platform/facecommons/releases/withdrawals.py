@@ -19,7 +19,8 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from facecommons.accounts.models import User
 from facecommons.common.audit import audit_record
@@ -28,6 +29,7 @@ from facecommons.common.tunables import tunables
 from facecommons.contributions.models import Contribution, ContributionStatus
 from facecommons.releases.archive.store import BlobStore
 from facecommons.releases.models import (
+    AgreementAcceptance,
     Blob,
     Download,
     RemovalAcknowledgement,
@@ -136,29 +138,43 @@ def withdrawal_record_gone(*, snapshot: Snapshot) -> None:
         withdrawal_record(contribution_ids=gone, reason="withdrawn", snapshots=[snapshot.pk])
 
 
+def researcher_language(user: Any) -> str:
+    """The language a researcher reads: that of the data-use agreement they last accepted."""
+    lang = (AgreementAcceptance.objects.filter(user=user).order_by("-accepted_at", "-id")
+            .values_list("language", flat=True).first())
+    return lang or settings.LANGUAGE_CODE
+
+
+def _withdrawn_message(snap: Snapshot) -> tuple[str, str]:
+    """(subject, text) of the notice, in the active language."""
+    subject = _("%(site)s: files withdrawn from snapshot %(version)s") % {"site": settings.SITE_NAME,
+                                                                           "version": snap.version}
+    text = _("Files were withdrawn from snapshot %(version)s after it was published. Under the data-use agreement "
+             "you must delete the files listed in the signed removal manifest %(url)s from every copy you hold, "
+             "stop using them, and acknowledge it (`python -m facecommons_client sync` does both).") % {
+        "version": snap.version, "url": f"{tunables.SITE_URL}/api/v1/snapshots/{snap.version}/removals/"}
+    return subject, text
+
+
 def _notify_downloaders(snap: Snapshot) -> None:
-    """A notice, an e-mail and an open acknowledgement for everyone who downloaded the snapshot."""
-    site = tunables.SITE_URL
-    message = (f"Files were withdrawn from snapshot {snap.version} after it was published. Under the data-use "
-               f"agreement you must delete the files listed in the signed removal manifest "
-               f"{site}/api/v1/snapshots/{snap.version}/removals/ from every copy you hold, stop using them, and "
-               f"acknowledge it (`python -m facecommons_client sync` does both).")
+    """A notice, an e-mail and an open acknowledgement for everyone who downloaded the snapshot,
+    each in the language of the data-use agreement they accepted."""
     user_ids = set(Download.objects.filter(snapshot=snap, user__isnull=False).values_list("user_id", flat=True))
 
-    recipients = []
+    mails: list[tuple[str, str, str]] = []
     for user in User.objects.filter(pk__in=user_ids, is_active=True):
+        with translation.override(researcher_language(user)):
+            subject, message = _withdrawn_message(snap)
         ResearcherNotice.objects.create(user=user, snapshot=snap, message=message)
         ack, created = RemovalAcknowledgement.objects.get_or_create(
             user=user, snapshot=snap, defaults={"withdrawals": snap.withdrawals_count})
         if not created:  # new withdrawals re-open an acknowledged manifest
             ack.withdrawals, ack.acknowledged_at, ack.acknowledged_digest = snap.withdrawals_count, None, ""
             ack.save(update_fields=["withdrawals", "acknowledged_at", "acknowledged_digest"])
-        recipients.append(user.email)
-    if recipients:
-        subject = f"{settings.SITE_NAME}: files withdrawn from snapshot {snap.version}"
-
+        mails.append((subject, message, user.email))
+    if mails:
         def mail() -> None:
-            for addr in recipients:  # one mail each: researchers must not see each other's addresses
+            for subject, message, addr in mails:  # one mail each: researchers must not see each other's addresses
                 send_mail(subject, message, None, [addr], fail_silently=True)
 
         transaction.on_commit(mail)
@@ -187,10 +203,14 @@ def removal_reminders_send(*, now: datetime | None = None) -> int:
                 .select_related("user", "snapshot").iterator()):
         if ack.reminded_at is not None and ack.reminded_at > now - every:
             continue
-        send_mail(f"{settings.SITE_NAME}: please confirm the removal of withdrawn files ({ack.snapshot.version})",
-                  f"Files were withdrawn from snapshot {ack.snapshot.version}, which you downloaded. Please delete "
-                  f"them ({site}/api/v1/snapshots/{ack.snapshot.version}/removals/) and acknowledge it; "
-                  "`python -m facecommons_client sync` does both.", None, [ack.user.email], fail_silently=True)
+        version = ack.snapshot.version
+        with translation.override(researcher_language(ack.user)):
+            subject = _("%(site)s: please confirm the removal of withdrawn files (%(version)s)") % {
+                "site": settings.SITE_NAME, "version": version}
+            text = _("Files were withdrawn from snapshot %(version)s, which you downloaded. Please delete them "
+                     "(%(url)s) and acknowledge it; `python -m facecommons_client sync` does both.") % {
+                "version": version, "url": f"{site}/api/v1/snapshots/{version}/removals/"}
+        send_mail(subject, text, None, [ack.user.email], fail_silently=True)
         ack.reminded_at, ack.reminders = now, ack.reminders + 1
         ack.save(update_fields=["reminded_at", "reminders"])
         sent += 1
