@@ -36,6 +36,18 @@ def inline_violations(text: str) -> list[str]:
     return found
 
 
+ASSET_URL = re.compile(r"""<(?:script|link|img|source|iframe)\b[^>]*?\b(?:src|href|srcset)\s*=\s*["']([^"']+)["']""", re.I)
+
+
+def external_assets(text: str) -> list[str]:
+    """Scripts, styles, images and frames loaded from anywhere but the platform itself (a CDN).
+
+    Looks at the addresses that load something, not at the whole text: a random CSRF token
+    once contained "cdn" and failed a plain substring check."""
+    return [url for url in ASSET_URL.findall(text)
+            if url.startswith(("http://", "https://", "//")) or "cdn" in url.lower()]
+
+
 def assert_strict_headers(response, where: str = "") -> None:
     """The CSP, Permissions-Policy and friends that every response (HTML or JSON) carries."""
     csp = response.get("Content-Security-Policy", "")
