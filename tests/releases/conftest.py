@@ -143,3 +143,20 @@ def personal_token(researcher):
 
     _, key = token_create(user=researcher, name="laptop")
     return key
+
+
+@pytest.fixture
+def rows_read(monkeypatch) -> list[int]:
+    """The sizes of the chunks of photo rows the builds read (``selection.iter_rows``)."""
+    from facecommons.releases.archive import selection
+
+    read: list[int] = []
+    iter_rows = selection.iter_rows
+
+    def counting(qs: Any) -> Any:
+        for chunk in iter_rows(qs):
+            read.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(selection, "iter_rows", counting)
+    return read

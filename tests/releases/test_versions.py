@@ -36,7 +36,7 @@ def row_groups(monkeypatch):
 
 
 def test_next_version_from_the_previous_equals_a_build_from_nothing(make_dataset, build, release_admin, make_user,
-                                                                    row_groups, monkeypatch,
+                                                                    row_groups, rows_read,
                                                                     django_capture_on_commit_callbacks):
     import pyarrow.parquet as pq
     from django.utils import timezone
@@ -44,7 +44,6 @@ def test_next_version_from_the_previous_equals_a_build_from_nothing(make_dataset
     from facecommons.accounts.services import account_withdraw
     from facecommons.contributions.models import Contribution
     from facecommons.releases import build as build_module
-    from facecommons.releases.archive import selection
     from facecommons.releases.models import Snapshot, SnapshotEntry
     from facecommons.releases.services import snapshot_request
     from tests.factories import make_contribution
@@ -73,15 +72,8 @@ def test_next_version_from_the_previous_equals_a_build_from_nothing(make_dataset
     from_nothing = _entries(snap)
     SnapshotEntry.objects.filter(snapshot=snap).delete()
 
-    read: list[int] = []
-    iter_rows = selection.iter_rows
-
-    def counting(qs):
-        for chunk in iter_rows(qs):
-            read.append(len(chunk))
-            yield chunk
-
-    monkeypatch.setattr(selection, "iter_rows", counting)
+    rows_read.clear()  # count the next build only
+    read = rows_read
     s2 = build_module.snapshot_build(snapshot_id=snap.pk)
     assert s2 is not None and s2.status == "published"
     # It read the new and changed photos only: 2 new people's photos, the extra one, the corrected one.
@@ -114,21 +106,14 @@ def test_next_version_from_the_previous_equals_a_build_from_nothing(make_dataset
     assert s2.counts["photos"] == s1.counts["photos"] + added + 1 - len(withdrawn)
 
 
-def test_a_changed_taxonomy_builds_from_nothing(make_dataset, build, monkeypatch):
+def test_a_changed_taxonomy_builds_from_nothing(make_dataset, build, monkeypatch, rows_read):
     from facecommons.releases.archive import selection
 
     make_dataset(4)
     s1 = build()
     make_dataset(1, start=20)
-    read: list[int] = []
-    iter_rows = selection.iter_rows
-
-    def counting(qs):
-        for chunk in iter_rows(qs):
-            read.append(len(chunk))
-            yield chunk
-
-    monkeypatch.setattr(selection, "iter_rows", counting)
+    rows_read.clear()  # count the next build only
+    read = rows_read
     schema = selection.category_schema()
     monkeypatch.setattr(selection, "category_schema", lambda: schema[:-1])  # a category less
     s2 = build()

@@ -29,7 +29,7 @@ from facecommons.common.leases import Heartbeat, LeaseLost
 from facecommons.common.tunables import tunables
 from facecommons.releases import state
 from facecommons.releases.archive import selection, splits
-from facecommons.releases.archive.documents import DocumentContext
+from facecommons.releases.archive.documents import DocumentContext, bump
 from facecommons.releases.archive.store import BlobStore
 from facecommons.releases.archive.writer import Base, VersionWriter
 from facecommons.releases.models import Snapshot, SnapshotEntry, SnapshotStatus
@@ -135,7 +135,7 @@ def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None, from_nothing: 
         for stratum, per_split in prev.build_state["strata"].items():
             strata[stratum].update(per_split)
         for e in dropped:
-            _bump(strata, splits.stratum_of(e["attributes"]), e["split"], -1)
+            bump(strata[splits.stratum_of(e["attributes"])], e["split"], -1)
         base = Base(documents=prev.documents, manifest_sha256=prev.manifest_sha256,
                     composition=prev.build_state["composition"], dropped_shas={e["sha256"] for e in dropped},
                     dropped_paths={p for e in dropped for p in (e["file_name"], *e["extra_files"])})
@@ -154,7 +154,7 @@ def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None, from_nothing: 
                 seq += 1
                 entries.append((snap.pk, p.contribution_id, p.subject_id, p.split, seq, p.sha256, p.file_name,
                                 p.extra_files, p.byte_size, p.attributes))
-                _bump(strata, p.stratum, p.split, 1)
+                bump(strata[p.stratum], p.split, 1)
                 if base is not None:
                     added.append((p.sha256, p.subject_id, p.file_name))
             bulk_insert(SnapshotEntry, ENTRY_COLUMNS, entries)
@@ -189,13 +189,6 @@ def _build(snap: Snapshot, *, heartbeat: Heartbeat | None = None, from_nothing: 
 
 ENTRY_COLUMNS = ("snapshot_id", "contribution_id", "subject_id", "split", "seq", "sha256", "file_name", "extra_files",
                  "byte_size", "attributes")
-
-
-def _bump(strata: dict[str, Counter[str]], stratum: str, split: str, d: int) -> None:
-    c = strata[stratum]
-    c[split] += d
-    if c[split] <= 0:
-        del c[split]
 
 
 def _carry_entries(snapshot_id: int, previous_id: int, dropped: list[Any]) -> int:

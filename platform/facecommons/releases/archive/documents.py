@@ -59,22 +59,22 @@ class Composition:
 
     def _count(self, row: dict[str, Any], split: str, d: int) -> None:
         self.photos += d
-        _bump(self.per_split, split, d)
+        bump(self.per_split, split, d)
         for key, _ in self.schema:
             c = self.values.setdefault(key, Counter())
             for v in _values(row.get(key)) or ["(missing)"]:
-                _bump(c, v, d)
+                bump(c, v, d)
         for a, b in INTERSECTIONS:
             c2 = self.pairs.setdefault(f"{a}×{b}", Counter())
             for va in _values(row.get(a)) or ["(missing)"]:
                 for vb in _values(row.get(b)) or ["(missing)"]:
-                    _bump(c2, (va, vb), d)
+                    bump(c2, (va, vb), d)
         self.enhanced += d * bool(row.get("enhanced"))
         self.with_face += d * bool(row.get("face_box"))
         self.corrected += d * bool(row.get("corrected"))
         for tool in (row.get("detector"), row.get("enhancement_model")):
             if tool:
-                _bump(self.tools, tool, d)
+                bump(self.tools, tool, d)
 
     def state(self) -> dict[str, Any]:
         """The raw counters as JSON-able data (internal: never published as they are)."""
@@ -116,7 +116,7 @@ class Composition:
         return fmt_count(n, self.k)
 
 
-def _bump(counter: Counter[Any], key: Any, d: int) -> None:
+def bump(counter: Counter[Any], key: Any, d: int) -> None:
     """Add ``d`` to ``counter[key]``, dropping the key at zero (so that counters built by adding
     and removing equal counters built from scratch)."""
     n = counter.get(key, 0) + d
